@@ -1,0 +1,264 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {IConsortium} from "./interfaces/IConsortium.sol";
+import {IClaimRegistry} from "./interfaces/IClaimRegistry.sol";
+import {ConsortiumGated} from "./ConsortiumGated.sol";
+import {AidProofRoles} from "./AidProofRoles.sol";
+
+/**
+ * @title ClaimRegistry
+ * @notice Claim states and M-of-N review decisions. Claimants act directly or through a gateway
+ * relaying their EIP-712 signatures (ERC-1271 wallets included), with per-claimant nonces and deadlines.
+ */
+contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
+    bytes32 public constant FILE_CLAIM_TYPEHASH =
+        keccak256(
+            "FileClaim(address claimant,uint64 planId,uint128 amount,string metadataCid,uint256 nonce,uint256 deadline)"
+        );
+    bytes32 public constant DISPUTE_CLAIM_TYPEHASH =
+        keccak256("DisputeClaim(uint256 claimId,uint256 nonce,uint256 deadline)");
+
+    uint256 private immutable _disputeWindow;
+    uint256 private _claimCount;
+    mapping(uint256 claimId => Claim) private _claims;
+    mapping(uint256 claimId => mapping(bytes32 decisionKey => address[])) private _endorsers;
+    mapping(uint256 claimId => mapping(address validator => bool)) private _endorsed;
+
+    constructor(
+        IConsortium consortium_,
+        uint256 disputeWindow_
+    ) ConsortiumGated(consortium_) EIP712("AidProof ClaimRegistry", "1") {
+        _disputeWindow = disputeWindow_;
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function fileClaim(
+        uint64 planId,
+        uint128 amount,
+        string calldata metadataCid
+    ) external whenConsortiumActive returns (uint256) {
+        return _file(msg.sender, planId, amount, metadataCid);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function fileClaimFor(
+        address claimant,
+        uint64 planId,
+        uint128 amount,
+        string calldata metadataCid,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external onlyConsortiumRole(AidProofRoles.GATEWAY) returns (uint256) {
+        bytes32 structHash = keccak256(
+            abi.encode(
+                FILE_CLAIM_TYPEHASH,
+                claimant,
+                planId,
+                amount,
+                keccak256(bytes(metadataCid)),
+                nonce,
+                deadline
+            )
+        );
+        _useClaimantSignature(claimant, structHash, nonce, deadline, signature);
+        return _file(claimant, planId, amount, metadataCid);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function startReview(uint256 claimId) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
+        _transition(claimId, ClaimState.Filed, ClaimState.UnderReview);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function endorse(
+        uint256 claimId,
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount
+    ) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
+        Claim storage c = _requireState(claimId, ClaimState.UnderReview, _decisionTarget(decision));
+        if (
+            evidenceRoot == bytes32(0) ||
+            (decision == Decision.Approve && (amount == 0 || amount > c.amountRequested)) ||
+            (decision == Decision.Reject && amount != 0) ||
+            decision == Decision.None
+        ) revert ClaimRegistryInvalidDecision(claimId, decision, evidenceRoot, amount);
+        if (_endorsed[claimId][msg.sender]) revert ClaimRegistryAlreadyEndorsed(claimId, msg.sender);
+
+        _endorsed[claimId][msg.sender] = true;
+        address[] storage endorsers = _endorsers[claimId][_decisionKey(decision, evidenceRoot, amount)];
+        endorsers.push(msg.sender);
+        emit ClaimEndorsed(claimId, msg.sender, decision, evidenceRoot, amount);
+
+        uint256 count = _countCurrentValidators(endorsers);
+        if (count >= _threshold()) _decide(claimId, c, decision, evidenceRoot, amount);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function finalize(
+        uint256 claimId,
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount
+    ) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
+        Claim storage c = _requireState(claimId, ClaimState.UnderReview, _decisionTarget(decision));
+        uint256 count = _countCurrentValidators(_endorsers[claimId][_decisionKey(decision, evidenceRoot, amount)]);
+        uint256 quorum = _threshold();
+        if (count < quorum) revert ClaimRegistryQuorumNotReached(claimId, count, quorum);
+        _decide(claimId, c, decision, evidenceRoot, amount);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function dispute(uint256 claimId) external whenConsortiumActive {
+        Claim storage c = _requireClaim(claimId);
+        if (c.claimant != msg.sender) revert ClaimRegistryNotClaimant(claimId, msg.sender);
+        _dispute(claimId, c);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function disputeFor(
+        uint256 claimId,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) external onlyConsortiumRole(AidProofRoles.GATEWAY) {
+        Claim storage c = _requireClaim(claimId);
+        bytes32 structHash = keccak256(abi.encode(DISPUTE_CLAIM_TYPEHASH, claimId, nonce, deadline));
+        _useClaimantSignature(c.claimant, structHash, nonce, deadline, signature);
+        _dispute(claimId, c);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function applyJuryOutcome(
+        uint256 claimId,
+        bool overturned
+    ) external onlyConsortiumRole(AidProofRoles.JURY_COURT) {
+        Claim storage c = _transition(claimId, ClaimState.Disputed, overturned ? ClaimState.Approved : ClaimState.Rejected);
+        if (overturned) c.amountApproved = c.amountRequested;
+        c.decidedAt = uint48(block.timestamp);
+        emit ClaimJuryOutcomeApplied(claimId, overturned);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function recordPayout(
+        uint256 claimId,
+        bytes32 paymentReference
+    ) external onlyConsortiumRole(AidProofRoles.GATEWAY) {
+        if (paymentReference == bytes32(0)) revert ClaimRegistryEmptyPaymentReference(claimId);
+        Claim storage c = _transition(claimId, ClaimState.Approved, ClaimState.Paid);
+        c.paymentReference = paymentReference;
+        emit ClaimPaid(claimId, c.amountApproved, paymentReference);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function claim(uint256 claimId) external view returns (Claim memory) {
+        return _requireClaim(claimId);
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function claimCount() external view returns (uint256) {
+        return _claimCount;
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function endorsements(
+        uint256 claimId,
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount
+    ) external view returns (address[] memory) {
+        return _endorsers[claimId][_decisionKey(decision, evidenceRoot, amount)];
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function disputeWindow() external view returns (uint256) {
+        return _disputeWindow;
+    }
+
+    function _file(
+        address claimant,
+        uint64 planId,
+        uint128 amount,
+        string calldata metadataCid
+    ) private returns (uint256 claimId) {
+        if (claimant == address(0) || amount == 0 || bytes(metadataCid).length == 0) {
+            revert ClaimRegistryInvalidClaim(claimant, amount, metadataCid);
+        }
+        claimId = ++_claimCount;
+        Claim storage c = _claims[claimId];
+        c.claimant = claimant;
+        c.planId = planId;
+        c.state = ClaimState.Filed;
+        c.amountRequested = amount;
+        c.filedAt = uint48(block.timestamp);
+        c.metadataCid = metadataCid;
+        emit ClaimFiled(claimId, claimant, planId, amount, metadataCid);
+        emit ClaimStateChanged(claimId, ClaimState.None, ClaimState.Filed);
+    }
+
+    function _dispute(uint256 claimId, Claim storage c) private {
+        if (c.disputed) revert ClaimRegistryAlreadyDisputed(claimId);
+        _requireState(claimId, ClaimState.Rejected, ClaimState.Disputed);
+        uint256 closesAt = uint256(c.decidedAt) + _disputeWindow;
+        if (block.timestamp > closesAt) revert ClaimRegistryDisputeWindowClosed(claimId, closesAt);
+        c.disputed = true;
+        _transition(claimId, ClaimState.Rejected, ClaimState.Disputed);
+    }
+
+    function _decide(
+        uint256 claimId,
+        Claim storage c,
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount
+    ) private {
+        _transition(claimId, ClaimState.UnderReview, _decisionTarget(decision));
+        c.evidenceRoot = evidenceRoot;
+        c.amountApproved = amount;
+        c.decidedAt = uint48(block.timestamp);
+        emit ClaimDecided(claimId, decision, evidenceRoot, amount);
+    }
+
+    function _useClaimantSignature(
+        address claimant,
+        bytes32 structHash,
+        uint256 nonce,
+        uint256 deadline,
+        bytes calldata signature
+    ) private {
+        if (block.timestamp > deadline) revert ClaimRegistryExpiredSignature(deadline);
+        if (!SignatureChecker.isValidSignatureNow(claimant, _hashTypedDataV4(structHash), signature)) {
+            revert ClaimRegistryInvalidSignature(claimant);
+        }
+        _useCheckedNonce(claimant, nonce);
+    }
+
+    function _transition(uint256 claimId, ClaimState from, ClaimState to) private returns (Claim storage c) {
+        c = _requireState(claimId, from, to);
+        c.state = to;
+        emit ClaimStateChanged(claimId, from, to);
+    }
+
+    function _requireState(uint256 claimId, ClaimState from, ClaimState to) private view returns (Claim storage c) {
+        c = _requireClaim(claimId);
+        if (c.state != from) revert ClaimRegistryInvalidTransition(claimId, c.state, to);
+    }
+
+    function _requireClaim(uint256 claimId) private view returns (Claim storage c) {
+        c = _claims[claimId];
+        if (c.state == ClaimState.None) revert ClaimRegistryUnknownClaim(claimId);
+    }
+
+    function _decisionTarget(Decision decision) private pure returns (ClaimState) {
+        return decision == Decision.Approve ? ClaimState.Approved : ClaimState.Rejected;
+    }
+
+    function _decisionKey(Decision decision, bytes32 evidenceRoot, uint128 amount) private pure returns (bytes32) {
+        return keccak256(abi.encode(decision, evidenceRoot, amount));
+    }
+}

@@ -1,0 +1,89 @@
+import { getCreateAddress, id, type Signer } from "ethers";
+import {
+  ClaimRegistry__factory,
+  Consortium__factory,
+  EvidenceRegistry__factory,
+  JuryCourt__factory,
+  type ClaimRegistry,
+  type Consortium,
+  type EvidenceRegistry,
+  type JuryCourt,
+} from "../../typechain-types";
+
+export const ROLES = {
+  VALIDATOR: id("VALIDATOR_ROLE"),
+  GATEWAY: id("GATEWAY_ROLE"),
+  JURY_COURT: id("JURY_COURT_ROLE"),
+} as const;
+
+export interface MemberConfig {
+  account: string;
+  name: string;
+  /** Compressed secp256k1 public key, 0x-prefixed, 33 bytes. */
+  encryptionKey: string;
+}
+
+export interface DeploymentConfig {
+  members: MemberConfig[];
+  threshold: number;
+  gateways: string[];
+  disputeWindowSeconds: number;
+}
+
+export interface DeploymentAddresses {
+  consortium: string;
+  evidenceRegistry: string;
+  claimRegistry: string;
+  juryCourt: string;
+}
+
+export interface Deployment {
+  consortium: Consortium;
+  evidenceRegistry: EvidenceRegistry;
+  claimRegistry: ClaimRegistry;
+  juryCourt: JuryCourt;
+  addresses: DeploymentAddresses;
+  chainId: bigint;
+  /** First block that can hold AidProof events: where indexers start. */
+  deploymentBlock: number;
+}
+
+/**
+ * Deploys the four contracts wired together. The consortium's constructor grants JURY_COURT to the
+ * jury court's address, predicted from the deployer's nonce, so no account ever holds an admin role.
+ */
+export async function deployAidProof(deployer: Signer, config: DeploymentConfig): Promise<Deployment> {
+  const provider = deployer.provider;
+  if (!provider) throw new Error("deployAidProof: the deployer signer needs a provider");
+  const from = await deployer.getAddress();
+  const firstNonce = await provider.getTransactionCount(from, "pending");
+  const deploymentBlock = await provider.getBlockNumber();
+  const juryCourtAddress = getCreateAddress({ from, nonce: firstNonce + 3 });
+
+  const roleGrants = [
+    ...config.gateways.map((account) => ({ role: ROLES.GATEWAY, account })),
+    { role: ROLES.JURY_COURT, account: juryCourtAddress },
+  ];
+  const consortium = await new Consortium__factory(deployer).deploy(config.members, config.threshold, roleGrants, {
+    nonce: firstNonce,
+  });
+  const evidenceRegistry = await new EvidenceRegistry__factory(deployer).deploy(consortium, { nonce: firstNonce + 1 });
+  const claimRegistry = await new ClaimRegistry__factory(deployer).deploy(consortium, config.disputeWindowSeconds, {
+    nonce: firstNonce + 2,
+  });
+  const juryCourt = await new JuryCourt__factory(deployer).deploy(consortium, claimRegistry, { nonce: firstNonce + 3 });
+
+  const deployed = [consortium, evidenceRegistry, claimRegistry, juryCourt];
+  await Promise.all(deployed.map((c) => c.waitForDeployment()));
+  const addresses: DeploymentAddresses = {
+    consortium: await consortium.getAddress(),
+    evidenceRegistry: await evidenceRegistry.getAddress(),
+    claimRegistry: await claimRegistry.getAddress(),
+    juryCourt: await juryCourt.getAddress(),
+  };
+  if (addresses.juryCourt !== juryCourtAddress) {
+    throw new Error(`deployAidProof: jury court at ${addresses.juryCourt}, expected ${juryCourtAddress}`);
+  }
+  const { chainId } = await provider.getNetwork();
+  return { consortium, evidenceRegistry, claimRegistry, juryCourt, addresses, chainId, deploymentBlock };
+}
