@@ -1,0 +1,55 @@
+import type { TypedDataDomain, TypedDataField } from "ethers";
+
+/** EIP-712 types signed by claimants and jurors; they mirror the contracts' typehashes. */
+export const FILE_CLAIM_TYPES: Record<string, TypedDataField[]> = {
+  FileClaim: [
+    { name: "claimant", type: "address" },
+    { name: "planId", type: "uint64" },
+    { name: "amount", type: "uint128" },
+    { name: "metadataCid", type: "string" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+export const DISPUTE_CLAIM_TYPES: Record<string, TypedDataField[]> = {
+  DisputeClaim: [
+    { name: "claimId", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+export const BALLOT_TYPES: Record<string, TypedDataField[]> = {
+  Ballot: [
+    { name: "claimId", type: "uint256" },
+    { name: "juror", type: "address" },
+    { name: "choice", type: "uint8" },
+  ],
+};
+
+export interface FileClaimMessage {
+  claimant: string;
+  planId: bigint;
+  amount: bigint;
+  metadataCid: string;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export interface DisputeClaimMessage {
+  claimId: bigint;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+/** Anything exposing ERC-5267 `eip712Domain()`, as the ClaimRegistry and JuryCourt do. */
+export interface Eip712DomainSource {
+  eip712Domain(): Promise<[string, string, string, bigint, string, string, bigint[]]>;
+}
+
+/** Reads the signing domain from the contract itself, so a signature binds its chain and address. */
+export async function readDomain(contract: Eip712DomainSource): Promise<TypedDataDomain> {
+  const [, name, version, chainId, verifyingContract] = await contract.eip712Domain();
+  return { name, version, chainId, verifyingContract };
+}
