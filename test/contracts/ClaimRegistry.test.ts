@@ -4,7 +4,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ZeroAddress, ZeroHash, id } from "ethers";
 import { DISPUTE_WINDOW, deployAidProofFixture } from "../fixtures";
-import { Action, govern, params } from "../helpers/governance";
+import { Action, govern, proposalParams } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import {
   DISPUTE_CLAIM_TYPES,
@@ -91,7 +91,7 @@ describe("ClaimRegistry", () => {
 
     it("reverts while paused", async () => {
       const { consortium, claimRegistry, claimant, validators } = await loadFixture(deployAidProofFixture);
-      await govern(consortium, validators, Action.Pause, params.none);
+      await govern(consortium, validators, Action.Pause, proposalParams.none);
       await expect(claimRegistry.connect(claimant).fileClaim(1, AMOUNT, CID)).to.be.revertedWithCustomError(
         claimRegistry,
         "ConsortiumGatedPaused",
@@ -250,7 +250,7 @@ describe("ClaimRegistry", () => {
       const { consortium, claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
       const [a, b, c] = validators;
       await claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT);
-      await govern(consortium, [a, b], Action.RemoveMember, params.removeMember(c.address));
+      await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address));
       await expect(claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT)).not.to.emit(
         claimRegistry,
         "ClaimDecided",
@@ -265,13 +265,13 @@ describe("ClaimRegistry", () => {
   describe("finalize", () => {
     it("decides once a lowered threshold is met", async () => {
       const { consortium, claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
-      await govern(consortium, validators, Action.SetThreshold, params.threshold(3));
+      await govern(consortium, validators, Action.SetThreshold, proposalParams.threshold(3));
       await claimRegistry.connect(validators[0]).endorse(claimId, Decision.Reject, ROOT, 0);
       await claimRegistry.connect(validators[1]).endorse(claimId, Decision.Reject, ROOT, 0);
       await expect(claimRegistry.connect(validators[0]).finalize(claimId, Decision.Reject, ROOT, 0))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryQuorumNotReached")
         .withArgs(claimId, 2, 3);
-      await govern(consortium, validators, Action.SetThreshold, params.threshold(2));
+      await govern(consortium, validators, Action.SetThreshold, proposalParams.threshold(2));
       await expect(claimRegistry.connect(validators[2]).finalize(claimId, Decision.Reject, ROOT, 0))
         .to.emit(claimRegistry, "ClaimDecided")
         .withArgs(claimId, Decision.Reject, ROOT, 0);

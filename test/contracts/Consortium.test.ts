@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroAddress } from "ethers";
 import { deployAidProofFixture, encryptionKeyFor } from "../fixtures";
-import { Action, deadlineIn, govern, params, proposeWith } from "../helpers/governance";
+import { Action, deadlineIn, govern, proposalParams, proposeWith } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import { Consortium__factory } from "../../typechain-types";
 
@@ -46,7 +46,7 @@ describe("Consortium", () => {
     it("creates the proposal and counts the proposer's approval", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
       const deadline = await deadlineIn();
-      const data = params.threshold(3);
+      const data = proposalParams.threshold(3);
       await expect(consortium.connect(validators[0]).propose(Action.SetThreshold, data, deadline))
         .to.emit(consortium, "ProposalCreated")
         .withArgs(1, validators[0].address, Action.SetThreshold, data, deadline)
@@ -115,7 +115,7 @@ describe("Consortium", () => {
 
     it("executes with M approvals, once", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
-      await proposeWith(consortium, validators.slice(0, 2), Action.SetThreshold, params.threshold(3));
+      await proposeWith(consortium, validators.slice(0, 2), Action.SetThreshold, proposalParams.threshold(3));
       await expect(consortium.connect(validators[2]).execute(1))
         .to.emit(consortium, "ProposalExecuted")
         .withArgs(1, Action.SetThreshold)
@@ -144,7 +144,7 @@ describe("Consortium", () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
       const [a, b, c] = validators;
       await proposeWith(consortium, [c, a], Action.Pause, "0x"); // #1 approved by c and a
-      await govern(consortium, [a, b], Action.RemoveMember, params.removeMember(c.address)); // #2
+      await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address)); // #2
       expect(await consortium.approvalCount(1)).to.equal(1);
       await expect(consortium.connect(a).execute(1))
         .to.be.revertedWithCustomError(consortium, "ConsortiumInsufficientApprovals")
@@ -155,7 +155,7 @@ describe("Consortium", () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
       const [a, b] = validators;
       await proposeWith(consortium, [a, b], Action.Pause, "0x"); // #1 has 2 approvals
-      await govern(consortium, [a, b], Action.SetThreshold, params.threshold(3));
+      await govern(consortium, [a, b], Action.SetThreshold, proposalParams.threshold(3));
       await expect(consortium.connect(a).execute(1))
         .to.be.revertedWithCustomError(consortium, "ConsortiumInsufficientApprovals")
         .withArgs(1, 2, 3);
@@ -166,7 +166,7 @@ describe("Consortium", () => {
     it("admits a member with the VALIDATOR role", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
       const key = encryptionKeyFor("org-4");
-      await expect(govern(consortium, validators, Action.AddMember, params.addMember(spare[0].address, "Org 4", key)))
+      await expect(govern(consortium, validators, Action.AddMember, proposalParams.addMember(spare[0].address, "Org 4", key)))
         .to.emit(consortium, "MemberAdded")
         .withArgs(spare[0].address, "Org 4", key);
       expect(await consortium.isMember(spare[0].address)).to.equal(true);
@@ -177,17 +177,17 @@ describe("Consortium", () => {
     it("rejects a duplicate, the zero address and a malformed encryption key", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
       const key = encryptionKeyFor("x");
-      const dup = await proposeWith(consortium, validators, Action.AddMember, params.addMember(validators[0].address, "X", key));
+      const dup = await proposeWith(consortium, validators, Action.AddMember, proposalParams.addMember(validators[0].address, "X", key));
       await expect(consortium.connect(validators[0]).execute(dup))
         .to.be.revertedWithCustomError(consortium, "ConsortiumDuplicateMember")
         .withArgs(validators[0].address);
-      const zero = await proposeWith(consortium, validators, Action.AddMember, params.addMember(ZeroAddress, "X", key));
+      const zero = await proposeWith(consortium, validators, Action.AddMember, proposalParams.addMember(ZeroAddress, "X", key));
       await expect(consortium.connect(validators[0]).execute(zero)).to.be.revertedWithCustomError(
         consortium,
         "ConsortiumZeroAddress",
       );
       const badKey = "0x04" + "11".repeat(32);
-      const bad = await proposeWith(consortium, validators, Action.AddMember, params.addMember(spare[0].address, "X", badKey));
+      const bad = await proposeWith(consortium, validators, Action.AddMember, proposalParams.addMember(spare[0].address, "X", badKey));
       await expect(consortium.connect(validators[0]).execute(bad))
         .to.be.revertedWithCustomError(consortium, "ConsortiumInvalidEncryptionKey")
         .withArgs(badKey);
@@ -197,7 +197,7 @@ describe("Consortium", () => {
   describe("RemoveMember", () => {
     it("removes the member and its VALIDATOR role", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
-      await expect(govern(consortium, validators.slice(0, 2), Action.RemoveMember, params.removeMember(validators[2].address)))
+      await expect(govern(consortium, validators.slice(0, 2), Action.RemoveMember, proposalParams.removeMember(validators[2].address)))
         .to.emit(consortium, "MemberRemoved")
         .withArgs(validators[2].address);
       expect(await consortium.memberCount()).to.equal(2);
@@ -209,8 +209,8 @@ describe("Consortium", () => {
 
     it("cannot leave M above N", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
-      await govern(consortium, validators.slice(0, 2), Action.RemoveMember, params.removeMember(validators[2].address));
-      const id = await proposeWith(consortium, validators.slice(0, 2), Action.RemoveMember, params.removeMember(validators[1].address));
+      await govern(consortium, validators.slice(0, 2), Action.RemoveMember, proposalParams.removeMember(validators[2].address));
+      const id = await proposeWith(consortium, validators.slice(0, 2), Action.RemoveMember, proposalParams.removeMember(validators[1].address));
       await expect(consortium.connect(validators[0]).execute(id))
         .to.be.revertedWithCustomError(consortium, "ConsortiumInvalidThreshold")
         .withArgs(2, 1);
@@ -218,7 +218,7 @@ describe("Consortium", () => {
 
     it("rejects a non-member", async () => {
       const { consortium, validators, outsider } = await loadFixture(deployAidProofFixture);
-      const id = await proposeWith(consortium, validators, Action.RemoveMember, params.removeMember(outsider.address));
+      const id = await proposeWith(consortium, validators, Action.RemoveMember, proposalParams.removeMember(outsider.address));
       await expect(consortium.connect(validators[0]).execute(id))
         .to.be.revertedWithCustomError(consortium, "ConsortiumNotMember")
         .withArgs(outsider.address);
@@ -229,7 +229,7 @@ describe("Consortium", () => {
     it("moves membership to the new validator address with the new key", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
       const key = encryptionKeyFor("org-1-rotated");
-      await expect(govern(consortium, validators.slice(0, 2), Action.RotateMemberKeys, params.rotate(validators[0].address, spare[0].address, key)))
+      await expect(govern(consortium, validators.slice(0, 2), Action.RotateMemberKeys, proposalParams.rotateMemberKeys(validators[0].address, spare[0].address, key)))
         .to.emit(consortium, "MemberKeysRotated")
         .withArgs(validators[0].address, spare[0].address, key);
       expect(await consortium.isMember(validators[0].address)).to.equal(false);
@@ -244,7 +244,7 @@ describe("Consortium", () => {
       const [a, b] = validators;
       await proposeWith(consortium, [a, b], Action.Pause, "0x"); // #1
       const key = encryptionKeyFor("org-2-rotated");
-      await govern(consortium, [a, b], Action.RotateMemberKeys, params.rotate(b.address, b.address, key));
+      await govern(consortium, [a, b], Action.RotateMemberKeys, proposalParams.rotateMemberKeys(b.address, b.address, key));
       expect((await consortium.member(b.address)).encryptionKey).to.equal(key);
       expect(await consortium.approvalCount(1)).to.equal(1);
       await consortium.connect(b).approve(1);
@@ -253,7 +253,7 @@ describe("Consortium", () => {
 
     it("rejects rotating onto an existing member", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
-      const id = await proposeWith(consortium, validators, Action.RotateMemberKeys, params.rotate(validators[0].address, validators[1].address, encryptionKeyFor("x")));
+      const id = await proposeWith(consortium, validators, Action.RotateMemberKeys, proposalParams.rotateMemberKeys(validators[0].address, validators[1].address, encryptionKeyFor("x")));
       await expect(consortium.connect(validators[0]).execute(id))
         .to.be.revertedWithCustomError(consortium, "ConsortiumDuplicateMember")
         .withArgs(validators[1].address);
@@ -263,21 +263,21 @@ describe("Consortium", () => {
   describe("GrantRole / RevokeRole", () => {
     it("grants and revokes GATEWAY by proposal", async () => {
       const { consortium, validators, spare, gateway } = await loadFixture(deployAidProofFixture);
-      await expect(govern(consortium, validators, Action.GrantRole, params.role(ROLES.GATEWAY, spare[0].address)))
+      await expect(govern(consortium, validators, Action.GrantRole, proposalParams.role(ROLES.GATEWAY, spare[0].address)))
         .to.emit(consortium, "RoleGranted")
         .withArgs(ROLES.GATEWAY, spare[0].address, validators[0].address);
       expect(await consortium.hasRole(ROLES.GATEWAY, spare[0].address)).to.equal(true);
-      await govern(consortium, validators, Action.RevokeRole, params.role(ROLES.GATEWAY, gateway.address));
+      await govern(consortium, validators, Action.RevokeRole, proposalParams.role(ROLES.GATEWAY, gateway.address));
       expect(await consortium.hasRole(ROLES.GATEWAY, gateway.address)).to.equal(false);
     });
 
     it("refuses VALIDATOR and DEFAULT_ADMIN role changes", async () => {
       const { consortium, validators, outsider } = await loadFixture(deployAidProofFixture);
-      const id = await proposeWith(consortium, validators, Action.GrantRole, params.role(ROLES.VALIDATOR, outsider.address));
+      const id = await proposeWith(consortium, validators, Action.GrantRole, proposalParams.role(ROLES.VALIDATOR, outsider.address));
       await expect(consortium.connect(validators[0]).execute(id))
         .to.be.revertedWithCustomError(consortium, "ConsortiumRoleNotAssignable")
         .withArgs(ROLES.VALIDATOR);
-      const admin = await proposeWith(consortium, validators, Action.GrantRole, params.role(ethers.ZeroHash, outsider.address));
+      const admin = await proposeWith(consortium, validators, Action.GrantRole, proposalParams.role(ethers.ZeroHash, outsider.address));
       await expect(consortium.connect(validators[0]).execute(admin))
         .to.be.revertedWithCustomError(consortium, "ConsortiumRoleNotAssignable")
         .withArgs(ethers.ZeroHash);
@@ -305,11 +305,11 @@ describe("Consortium", () => {
   describe("SetThreshold", () => {
     it("rejects 0 and M > N", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
-      const zero = await proposeWith(consortium, validators, Action.SetThreshold, params.threshold(0));
+      const zero = await proposeWith(consortium, validators, Action.SetThreshold, proposalParams.threshold(0));
       await expect(consortium.connect(validators[0]).execute(zero))
         .to.be.revertedWithCustomError(consortium, "ConsortiumInvalidThreshold")
         .withArgs(0, 3);
-      const four = await proposeWith(consortium, validators, Action.SetThreshold, params.threshold(4));
+      const four = await proposeWith(consortium, validators, Action.SetThreshold, proposalParams.threshold(4));
       await expect(consortium.connect(validators[0]).execute(four))
         .to.be.revertedWithCustomError(consortium, "ConsortiumInvalidThreshold")
         .withArgs(4, 3);

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroHash, id, keccak256, toUtf8Bytes } from "ethers";
 import { deployAidProofFixture } from "../fixtures";
-import { Action, govern, params } from "../helpers/governance";
+import { Action, govern, proposalParams } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import { buildEvidenceTree, EvidenceKind, type EvidenceLeaf } from "../../api/src/chain/evidenceLeaf";
 
@@ -75,7 +75,7 @@ describe("EvidenceRegistry", () => {
 
     it("reverts while the consortium is paused", async () => {
       const { consortium, evidenceRegistry, gateway, validators } = await loadFixture(deployAidProofFixture);
-      await govern(consortium, validators, Action.Pause, params.none);
+      await govern(consortium, validators, Action.Pause, proposalParams.none);
       await expect(evidenceRegistry.connect(gateway).anchorBatch(id("r"), 1, MANIFEST)).to.be.revertedWithCustomError(
         evidenceRegistry,
         "ConsortiumGatedPaused",
@@ -124,7 +124,7 @@ describe("EvidenceRegistry", () => {
       const { consortium, evidenceRegistry, validators, root } = await loadFixture(anchoredFixture);
       const [a, b, c] = validators;
       await evidenceRegistry.connect(c).attestBatch(root, true);
-      await govern(consortium, [a, b], Action.RemoveMember, params.removeMember(c.address));
+      await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address));
       await expect(evidenceRegistry.connect(a).attestBatch(root, true)).not.to.emit(evidenceRegistry, "BatchConfirmed");
       await expect(evidenceRegistry.connect(b).attestBatch(root, true))
         .to.emit(evidenceRegistry, "BatchConfirmed")

@@ -1,0 +1,177 @@
+/**
+ * Gas per anchored evidence item (batches of 1, 10, 100, 1,000) beside a one-record-per-transaction
+ * contract and EAS (attest, multiAttest, multiTimestamp), all on one in-process Hardhat chain in one
+ * run; then the gas of each claim and jury step.   npm run bench:gas
+ */
+import { ethers, network } from "hardhat";
+import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import { ContractFactory, SigningKey, ZeroAddress, ZeroHash, id, type ContractTransactionResponse } from "ethers";
+import EasArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/EAS.sol/EAS.json";
+import SchemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/artifacts/contracts/SchemaRegistry.sol/SchemaRegistry.json";
+import { deployAidProof } from "../deploy/deployAidProof";
+import { NaiveEvidenceStore__factory } from "../../typechain-types";
+import { buildEvidenceTree, EvidenceKind, type EvidenceLeaf } from "../../api/src/chain/evidenceLeaf";
+import { buildPoolTree, buildRosterTree, drawRoster } from "../../api/src/jury/roster";
+import { FILE_CLAIM_TYPES, readDomain } from "../../api/src/chain/typedData";
+import { ProposalAction, proposalParams } from "../../api/src/chain/governance";
+
+const BATCH_SIZES = [1, 10, 100, 1000];
+const NAIVE_SAMPLES = 20;
+const CID = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+
+async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
+  const receipt = await (await tx).wait();
+  if (!receipt) throw new Error("no receipt");
+  return receipt.gasUsed;
+}
+
+function leaves(n: number, claimant: string, salt: string): EvidenceLeaf[] {
+  return Array.from({ length: n }, (_, i) => ({
+    claimId: BigInt(i + 1),
+    claimant,
+    contentHash: id(`${salt}-${i}`),
+    kind: EvidenceKind.Private,
+    cid: CID,
+  }));
+}
+
+const fmt = (n: number | bigint, digits = 0) =>
+  Number(n).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  // EAS multiAttest of 1,000 items needs more than the default 30M block gas limit.
+  const bigLimit = 2n ** 30n;
+  await network.provider.request({ method: "evm_setBlockGasLimit", params: ["0x" + bigLimit.toString(16)] });
+  const [deployer, v1, v2, v3, gateway, claimant, ...jurors] = await ethers.getSigners();
+  const validators = [v1, v2, v3];
+  const d = await deployAidProof(deployer, {
+    members: validators.map((v, i) => ({
+      account: v.address,
+      name: `Org ${i + 1}`,
+      encryptionKey: new SigningKey(id(`bench-${i}`)).compressedPublicKey,
+    })),
+    threshold: 2,
+    gateways: [gateway.address],
+    disputeWindowSeconds: 7 * 86400,
+  });
+
+  // --- evidence anchoring
+  const aidproof = new Map<number, bigint>();
+  for (const n of BATCH_SIZES) {
+    const tree = buildEvidenceTree(leaves(n, claimant.address, `aidproof-${n}`));
+    aidproof.set(n, await gasOf(d.evidenceRegistry.connect(gateway).anchorBatch(tree.root, n, CID)));
+  }
+
+  const naive = await new NaiveEvidenceStore__factory(deployer).deploy();
+  let naiveTotal = 0n;
+  for (let i = 0; i < NAIVE_SAMPLES; ++i) naiveTotal += await gasOf(naive.record(id(`naive-${i}`), CID));
+  const naivePerItem = Number(naiveTotal) / NAIVE_SAMPLES;
+
+  const registry = await new ContractFactory(SchemaRegistryArtifact.abi, SchemaRegistryArtifact.bytecode, deployer).deploy();
+  const eas = await new ContractFactory(EasArtifact.abi, EasArtifact.bytecode, deployer).deploy(await registry.getAddress());
+  const schema = "bytes32 contentHash,string cid";
+  await (await registry.getFunction("register")(schema, ZeroAddress, false)).wait();
+  const [registered] = await registry.queryFilter(registry.filters.Registered());
+  const schemaUid = (registered as unknown as { args: { uid: string } }).args.uid;
+  const coder = ethers.AbiCoder.defaultAbiCoder();
+  const attestation = (i: number, salt: string) => ({
+    recipient: claimant.address,
+    expirationTime: 0n,
+    revocable: false,
+    refUID: ZeroHash,
+    data: coder.encode(["bytes32", "string"], [id(`${salt}-${i}`), CID]),
+    value: 0n,
+  });
+  let attestTotal = 0n;
+  for (let i = 0; i < NAIVE_SAMPLES; ++i) {
+    attestTotal += await gasOf(eas.getFunction("attest")({ schema: schemaUid, data: attestation(i, "single") }));
+  }
+  const easAttest = Number(attestTotal) / NAIVE_SAMPLES;
+  const multiAttest = new Map<number, bigint>();
+  const multiTimestamp = new Map<number, bigint>();
+  for (const n of BATCH_SIZES) {
+    const data = Array.from({ length: n }, (_, i) => attestation(i, `multi-${n}`));
+    multiAttest.set(n, await gasOf(eas.getFunction("multiAttest")([{ schema: schemaUid, data }], { gasLimit: bigLimit / 2n })));
+    const stamps = Array.from({ length: n }, (_, i) => id(`stamp-${n}-${i}`));
+    multiTimestamp.set(n, await gasOf(eas.getFunction("multiTimestamp")(stamps, { gasLimit: bigLimit / 2n })));
+  }
+
+  console.log("\nGas per anchored evidence item (same chain, same run)\n");
+  console.log("items/batch  AidProof anchorBatch  naive 1 tx/item  EAS attest  EAS multiAttest  EAS multiTimestamp");
+  for (const n of BATCH_SIZES) {
+    console.log(
+      [
+        fmt(n).padStart(11),
+        fmt(Number(aidproof.get(n)!) / n, 1).padStart(21),
+        fmt(naivePerItem, 1).padStart(16),
+        fmt(easAttest, 1).padStart(11),
+        fmt(Number(multiAttest.get(n)!) / n, 1).padStart(16),
+        fmt(Number(multiTimestamp.get(n)!) / n, 1).padStart(19),
+      ].join(" "),
+    );
+  }
+  const ours = Number(aidproof.get(1000)!) / 1000;
+  console.log(`\nAt 1,000 items per batch: ${fmt(ours, 1)} gas/item (target <= 100)`);
+  console.log(`  EAS multiAttest / AidProof    = ${fmt(Number(multiAttest.get(1000)!) / 1000 / ours, 0)}x (target >= 1,000x)`);
+  console.log(`  EAS multiTimestamp / AidProof = ${fmt(Number(multiTimestamp.get(1000)!) / 1000 / ours, 0)}x (target >= 200x)`);
+  console.log(`  EAS attest / AidProof         = ${fmt(easAttest / ours, 0)}x`);
+  console.log(`  naive 1 tx/item / AidProof    = ${fmt(naivePerItem / ours, 0)}x`);
+
+  // --- claim and jury steps
+  const steps: [string, bigint][] = [];
+  const step = async (name: string, tx: Promise<ContractTransactionResponse>) => steps.push([name, await gasOf(tx)]);
+  const root = id("evidence-set");
+  await step("fileClaim (claimant direct)", d.claimRegistry.connect(claimant).fileClaim(1, 300_000, CID));
+  const message = {
+    claimant: claimant.address,
+    planId: 1n,
+    amount: 300_000n,
+    metadataCid: CID,
+    nonce: 0n,
+    deadline: BigInt((await time.latest()) + 3600),
+  };
+  const signature = await claimant.signTypedData(await readDomain(d.claimRegistry), FILE_CLAIM_TYPES, message);
+  await step(
+    "fileClaimFor (relayed EIP-712)",
+    d.claimRegistry.connect(gateway).fileClaimFor(claimant.address, 1, 300_000, CID, 0, message.deadline, signature),
+  );
+  await step("startReview", d.claimRegistry.connect(v1).startReview(1));
+  await step("endorse", d.claimRegistry.connect(v1).endorse(1, 2, root, 0));
+  await step("endorse (M-th, finalizes)", d.claimRegistry.connect(v2).endorse(1, 2, root, 0));
+  await step("dispute", d.claimRegistry.connect(claimant).dispute(1));
+  const pool = jurors.slice(0, 10).map((j) => j.address);
+  const deadline = (await time.latest()) + 3600;
+  await step("openCase", d.juryCourt.connect(gateway).openCase(1, buildPoolTree(pool).root, CID, pool.length, 5, deadline));
+  await mine(2);
+  const seed = await d.juryCourt.drawSeed(1);
+  await step("commitRoster", d.juryCourt.connect(gateway).commitRoster(1, buildRosterTree(drawRoster(seed, pool, 5)).root, CID));
+  await time.increaseTo(deadline + 1);
+  const tally = { ballotsRoot: id("ballots"), ballotsCid: CID, upholdVotes: 1, overturnVotes: 4 };
+  await step("submitTally", d.juryCourt.connect(gateway).submitTally(1, tally));
+  await step("confirmTally", d.juryCourt.connect(v1).confirmTally(1, tally));
+  await step("confirmTally (M-th, applies outcome)", d.juryCourt.connect(v2).confirmTally(1, tally));
+  await step("recordPayout", d.claimRegistry.connect(gateway).recordPayout(1, id("payment-1")));
+
+  // Explicit finalize: quorum reached only after the threshold was lowered.
+  await d.claimRegistry.connect(v1).startReview(2);
+  const govern = async (action: number, params: string) => {
+    const pid = (await d.consortium.proposalCount()) + 1n;
+    await (await d.consortium.connect(v1).propose(action, params, (await time.latest()) + 3600)).wait();
+    for (const v of [v2, v3]) await (await d.consortium.connect(v).approve(pid)).wait();
+    await (await d.consortium.connect(v1).execute(pid)).wait();
+  };
+  await govern(ProposalAction.SetThreshold, proposalParams.threshold(3));
+  await d.claimRegistry.connect(v1).endorse(2, 1, root, 300_000);
+  await d.claimRegistry.connect(v2).endorse(2, 1, root, 300_000);
+  await govern(ProposalAction.SetThreshold, proposalParams.threshold(2));
+  await step("finalize (after threshold change)", d.claimRegistry.connect(v3).finalize(2, 1, root, 300_000));
+  await step("attestBatch", d.evidenceRegistry.connect(v1).attestBatch((await d.evidenceRegistry.queryFilter(d.evidenceRegistry.filters.BatchAnchored()))[0].args.root, true));
+
+  console.log("\nGas per claim and jury step\n");
+  for (const [name, gas] of steps) console.log(`${name.padEnd(38)} ${fmt(gas).padStart(9)}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
