@@ -15,12 +15,12 @@ import {AidProofRoles} from "./AidProofRoles.sol";
  * relaying their EIP-712 signatures (ERC-1271 wallets included), with per-claimant nonces and deadlines.
  */
 contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
-    bytes32 public constant FILE_CLAIM_TYPEHASH =
-        keccak256(
-            "FileClaim(address claimant,uint64 planId,uint128 amount,string metadataCid,uint256 nonce,uint256 deadline)"
-        );
-    bytes32 public constant DISPUTE_CLAIM_TYPEHASH =
-        keccak256("DisputeClaim(uint256 claimId,uint256 nonce,uint256 deadline)");
+    bytes32 public constant FILE_CLAIM_TYPEHASH = keccak256(
+        "FileClaim(address claimant,uint64 planId,uint128 amount,string metadataCid,uint256 nonce,uint256 deadline)"
+    );
+    bytes32 public constant DISPUTE_CLAIM_TYPEHASH = keccak256(
+        "DisputeClaim(uint256 claimId,uint256 nonce,uint256 deadline)"
+    );
 
     uint256 private immutable _disputeWindow;
     uint256 private _claimCount;
@@ -55,15 +55,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         bytes calldata signature
     ) external onlyConsortiumRole(AidProofRoles.GATEWAY) returns (uint256) {
         bytes32 structHash = keccak256(
-            abi.encode(
-                FILE_CLAIM_TYPEHASH,
-                claimant,
-                planId,
-                amount,
-                keccak256(bytes(metadataCid)),
-                nonce,
-                deadline
-            )
+            abi.encode(FILE_CLAIM_TYPEHASH, claimant, planId, amount, keccak256(bytes(metadataCid)), nonce, deadline)
         );
         _useClaimantSignature(claimant, structHash, nonce, deadline, signature);
         return _file(claimant, planId, amount, metadataCid);
@@ -134,11 +126,12 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
     }
 
     /// @inheritdoc IClaimRegistry
-    function applyJuryOutcome(
-        uint256 claimId,
-        bool overturned
-    ) external onlyConsortiumRole(AidProofRoles.JURY_COURT) {
-        Claim storage c = _transition(claimId, ClaimState.Disputed, overturned ? ClaimState.Approved : ClaimState.Rejected);
+    function applyJuryOutcome(uint256 claimId, bool overturned) external onlyConsortiumRole(AidProofRoles.JURY_COURT) {
+        Claim storage c = _transition(
+            claimId,
+            ClaimState.Disputed,
+            overturned ? ClaimState.Approved : ClaimState.Rejected
+        );
         if (overturned) c.amountApproved = c.amountRequested;
         c.decidedAt = uint48(block.timestamp);
         emit ClaimJuryOutcomeApplied(claimId, overturned);

@@ -139,10 +139,7 @@ contract Consortium is IConsortium, AccessControl, Pausable {
     }
 
     /// @notice VALIDATOR cannot be renounced: it leaves with membership, by proposal.
-    function renounceRole(
-        bytes32 role,
-        address callerConfirmation
-    ) public override(AccessControl, IAccessControl) {
+    function renounceRole(bytes32 role, address callerConfirmation) public override(AccessControl, IAccessControl) {
         if (role == VALIDATOR_ROLE) revert ConsortiumRoleNotAssignable(role);
         super.renounceRole(role, callerConfirmation);
     }
@@ -223,7 +220,11 @@ contract Consortium is IConsortium, AccessControl, Pausable {
             _revokeRole(VALIDATOR_ROLE, account);
             _grantRole(VALIDATOR_ROLE, newAccount);
         }
-        _members[newAccount] = Member({name: current.name, encryptionKey: newEncryptionKey, admission: ++_lastAdmission});
+        _members[newAccount] = Member({
+            name: current.name,
+            encryptionKey: newEncryptionKey,
+            admission: ++_lastAdmission
+        });
         emit MemberKeysRotated(account, newAccount, newEncryptionKey);
     }
 

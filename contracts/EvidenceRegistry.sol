@@ -95,9 +95,7 @@ contract EvidenceRegistry is IEvidenceRegistry, ConsortiumGated {
         // encoding would start with a tuple offset because `cid` is dynamic).
         return
             keccak256(
-                bytes.concat(
-                    keccak256(abi.encode(leaf.claimId, leaf.claimant, leaf.contentHash, leaf.kind, leaf.cid))
-                )
+                bytes.concat(keccak256(abi.encode(leaf.claimId, leaf.claimant, leaf.contentHash, leaf.kind, leaf.cid)))
             );
     }
 

@@ -38,7 +38,8 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
         uint48 votingDeadline
     ) external onlyConsortiumRole(AidProofRoles.GATEWAY) {
         if (_cases[claimId].status != CaseStatus.None) revert JuryCourtCaseExists(claimId);
-        if (_claims.claim(claimId).state != IClaimRegistry.ClaimState.Disputed) revert JuryCourtClaimNotDisputed(claimId);
+        if (_claims.claim(claimId).state != IClaimRegistry.ClaimState.Disputed)
+            revert JuryCourtClaimNotDisputed(claimId);
         if (jurorPoolRoot == bytes32(0) || rosterSize == 0 || rosterSize > poolSize) {
             revert JuryCourtInvalidJury(jurorPoolRoot, poolSize, rosterSize);
         }
@@ -89,21 +90,15 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
             revert JuryCourtInvalidStatus(claimId, c.status, CaseStatus.Voting);
         }
         if (block.timestamp <= c.votingDeadline) revert JuryCourtVotingOpen(claimId, c.votingDeadline);
-        if (tally.ballotsRoot == bytes32(0) || bytes(tally.ballotsCid).length == 0) revert JuryCourtInvalidTally(claimId);
+        if (tally.ballotsRoot == bytes32(0) || bytes(tally.ballotsCid).length == 0)
+            revert JuryCourtInvalidTally(claimId);
         uint256 votes = uint256(tally.upholdVotes) + tally.overturnVotes;
         if (votes > c.rosterSize) revert JuryCourtTallyExceedsRoster(claimId, votes, c.rosterSize);
 
         bytes32 hash = tallyHash(tally);
         c.tallyHash = hash;
         c.status = CaseStatus.Tallied;
-        emit TallySubmitted(
-            claimId,
-            hash,
-            tally.ballotsRoot,
-            tally.ballotsCid,
-            tally.upholdVotes,
-            tally.overturnVotes
-        );
+        emit TallySubmitted(claimId, hash, tally.ballotsRoot, tally.ballotsCid, tally.upholdVotes, tally.overturnVotes);
     }
 
     /// @inheritdoc IJuryCourt
@@ -152,7 +147,12 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     function tallyHash(Tally calldata tally) public pure returns (bytes32) {
         return
             keccak256(
-                abi.encode(tally.ballotsRoot, keccak256(bytes(tally.ballotsCid)), tally.upholdVotes, tally.overturnVotes)
+                abi.encode(
+                    tally.ballotsRoot,
+                    keccak256(bytes(tally.ballotsCid)),
+                    tally.upholdVotes,
+                    tally.overturnVotes
+                )
             );
     }
 

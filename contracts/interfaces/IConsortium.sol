@@ -103,7 +103,11 @@ interface IConsortium is IAccessControl {
 
     /// @notice Creates a proposal and counts the proposer's approval. Members only.
     /// @return proposalId The new proposal's id, counting from 1.
-    function propose(ProposalAction action, bytes calldata params, uint64 deadline) external returns (uint256 proposalId);
+    function propose(
+        ProposalAction action,
+        bytes calldata params,
+        uint64 deadline
+    ) external returns (uint256 proposalId);
 
     /// @notice Approves a pending proposal. Members only, once per admission.
     function approve(uint256 proposalId) external;

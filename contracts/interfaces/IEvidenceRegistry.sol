@@ -81,7 +81,11 @@ interface IEvidenceRegistry {
     function attestations(bytes32 root) external view returns (address[] memory valid, address[] memory invalid);
 
     /// @notice Whether `leaf` with `proof` is in the anchored batch `root`.
-    function verifyEvidence(bytes32 root, bytes32[] calldata proof, EvidenceLeaf calldata leaf) external view returns (bool);
+    function verifyEvidence(
+        bytes32 root,
+        bytes32[] calldata proof,
+        EvidenceLeaf calldata leaf
+    ) external view returns (bool);
 
     /// @notice The StandardMerkleTree leaf hash of `leaf`.
     function evidenceLeafHash(EvidenceLeaf calldata leaf) external pure returns (bytes32);

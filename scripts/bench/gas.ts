@@ -67,8 +67,14 @@ async function main(): Promise<void> {
   for (let i = 0; i < NAIVE_SAMPLES; ++i) naiveTotal += await gasOf(naive.record(id(`naive-${i}`), CID));
   const naivePerItem = Number(naiveTotal) / NAIVE_SAMPLES;
 
-  const registry = await new ContractFactory(SchemaRegistryArtifact.abi, SchemaRegistryArtifact.bytecode, deployer).deploy();
-  const eas = await new ContractFactory(EasArtifact.abi, EasArtifact.bytecode, deployer).deploy(await registry.getAddress());
+  const registry = await new ContractFactory(
+    SchemaRegistryArtifact.abi,
+    SchemaRegistryArtifact.bytecode,
+    deployer,
+  ).deploy();
+  const eas = await new ContractFactory(EasArtifact.abi, EasArtifact.bytecode, deployer).deploy(
+    await registry.getAddress(),
+  );
   const schema = "bytes32 contentHash,string cid";
   await (await registry.getFunction("register")(schema, ZeroAddress, false)).wait();
   const [registered] = await registry.queryFilter(registry.filters.Registered());
@@ -91,7 +97,10 @@ async function main(): Promise<void> {
   const multiTimestamp = new Map<number, bigint>();
   for (const n of BATCH_SIZES) {
     const data = Array.from({ length: n }, (_, i) => attestation(i, `multi-${n}`));
-    multiAttest.set(n, await gasOf(eas.getFunction("multiAttest")([{ schema: schemaUid, data }], { gasLimit: bigLimit / 2n })));
+    multiAttest.set(
+      n,
+      await gasOf(eas.getFunction("multiAttest")([{ schema: schemaUid, data }], { gasLimit: bigLimit / 2n })),
+    );
     const stamps = Array.from({ length: n }, (_, i) => id(`stamp-${n}-${i}`));
     multiTimestamp.set(n, await gasOf(eas.getFunction("multiTimestamp")(stamps, { gasLimit: bigLimit / 2n })));
   }
@@ -112,8 +121,12 @@ async function main(): Promise<void> {
   }
   const ours = Number(aidproof.get(1000)!) / 1000;
   console.log(`\nAt 1,000 items per batch: ${fmt(ours, 1)} gas/item (target <= 100)`);
-  console.log(`  EAS multiAttest / AidProof    = ${fmt(Number(multiAttest.get(1000)!) / 1000 / ours, 0)}x (target >= 1,000x)`);
-  console.log(`  EAS multiTimestamp / AidProof = ${fmt(Number(multiTimestamp.get(1000)!) / 1000 / ours, 0)}x (target >= 200x)`);
+  console.log(
+    `  EAS multiAttest / AidProof    = ${fmt(Number(multiAttest.get(1000)!) / 1000 / ours, 0)}x (target >= 1,000x)`,
+  );
+  console.log(
+    `  EAS multiTimestamp / AidProof = ${fmt(Number(multiTimestamp.get(1000)!) / 1000 / ours, 0)}x (target >= 200x)`,
+  );
   console.log(`  EAS attest / AidProof         = ${fmt(easAttest / ours, 0)}x`);
   console.log(`  naive 1 tx/item / AidProof    = ${fmt(naivePerItem / ours, 0)}x`);
 
@@ -141,10 +154,16 @@ async function main(): Promise<void> {
   await step("dispute", d.claimRegistry.connect(claimant).dispute(1));
   const pool = jurors.slice(0, 10).map((j) => j.address);
   const deadline = (await time.latest()) + 3600;
-  await step("openCase", d.juryCourt.connect(gateway).openCase(1, buildPoolTree(pool).root, CID, pool.length, 5, deadline));
+  await step(
+    "openCase",
+    d.juryCourt.connect(gateway).openCase(1, buildPoolTree(pool).root, CID, pool.length, 5, deadline),
+  );
   await mine(2);
   const seed = await d.juryCourt.drawSeed(1);
-  await step("commitRoster", d.juryCourt.connect(gateway).commitRoster(1, buildRosterTree(drawRoster(seed, pool, 5)).root, CID));
+  await step(
+    "commitRoster",
+    d.juryCourt.connect(gateway).commitRoster(1, buildRosterTree(drawRoster(seed, pool, 5)).root, CID),
+  );
   await time.increaseTo(deadline + 1);
   const tally = { ballotsRoot: id("ballots"), ballotsCid: CID, upholdVotes: 1, overturnVotes: 4 };
   await step("submitTally", d.juryCourt.connect(gateway).submitTally(1, tally));
@@ -165,7 +184,15 @@ async function main(): Promise<void> {
   await d.claimRegistry.connect(v2).endorse(2, 1, root, 300_000);
   await govern(ProposalAction.SetThreshold, proposalParams.threshold(2));
   await step("finalize (after threshold change)", d.claimRegistry.connect(v3).finalize(2, 1, root, 300_000));
-  await step("attestBatch", d.evidenceRegistry.connect(v1).attestBatch((await d.evidenceRegistry.queryFilter(d.evidenceRegistry.filters.BatchAnchored()))[0].args.root, true));
+  await step(
+    "attestBatch",
+    d.evidenceRegistry
+      .connect(v1)
+      .attestBatch(
+        (await d.evidenceRegistry.queryFilter(d.evidenceRegistry.filters.BatchAnchored()))[0].args.root,
+        true,
+      ),
+  );
 
   console.log("\nGas per claim and jury step\n");
   for (const [name, gas] of steps) console.log(`${name.padEnd(38)} ${fmt(gas).padStart(9)}`);

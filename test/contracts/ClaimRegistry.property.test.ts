@@ -55,7 +55,14 @@ class FileCommand implements fc.AsyncCommand<Model, Real> {
         ? { error: "ClaimRegistryInvalidClaim" }
         : {
             ok: () =>
-              m.claims.push({ state: State.Filed, amount: this.amount, disputed: false, decidedAt: 0, endorsed: new Set(), votes: new Map() }),
+              m.claims.push({
+                state: State.Filed,
+                amount: this.amount,
+                disputed: false,
+                decidedAt: 0,
+                endorsed: new Set(),
+                votes: new Map(),
+              }),
           };
     await expectOutcome(() => r.claims.connect(r.f.claimant).fileClaim(1, this.amount, "bafkreimeta"), outcome, r);
   }
@@ -105,12 +112,17 @@ class EndorseCommand implements fc.AsyncCommand<Model, Real> {
               },
             };
     const v = r.f.validators[this.validator];
-    await expectOutcome(() => r.claims.connect(v).endorse(this.claimId, decision, ROOTS[this.root], amount), outcome, r);
+    await expectOutcome(
+      () => r.claims.connect(v).endorse(this.claimId, decision, ROOTS[this.root], amount),
+      outcome,
+      r,
+    );
     if (c && c.state !== State.UnderReview && c.decidedAt === 0) {
       c.decidedAt = Number((await r.claims.claim(this.claimId)).decidedAt);
     }
   }
-  toString = () => `endorse(${this.claimId}, v${this.validator}, ${this.approve ? "approve" : "reject"}, r${this.root})`;
+  toString = () =>
+    `endorse(${this.claimId}, v${this.validator}, ${this.approve ? "approve" : "reject"}, r${this.root})`;
 }
 
 class DisputeCommand implements fc.AsyncCommand<Model, Real> {

@@ -20,7 +20,11 @@ const CID = "bafkreimetadata";
 const AMOUNT = 300_000n;
 const ROOT = id("evidence-set");
 
-async function signFileClaim(claims: ClaimRegistry, signer: HardhatEthersSigner, overrides: Partial<FileClaimMessage> = {}) {
+async function signFileClaim(
+  claims: ClaimRegistry,
+  signer: HardhatEthersSigner,
+  overrides: Partial<FileClaimMessage> = {},
+) {
   const message: FileClaimMessage = {
     claimant: signer.address,
     planId: 1n,
@@ -35,7 +39,9 @@ async function signFileClaim(claims: ClaimRegistry, signer: HardhatEthersSigner,
 }
 
 function relay(claims: ClaimRegistry, gateway: HardhatEthersSigner, m: FileClaimMessage, signature: string) {
-  return claims.connect(gateway).fileClaimFor(m.claimant, m.planId, m.amount, m.metadataCid, m.nonce, m.deadline, signature);
+  return claims
+    .connect(gateway)
+    .fileClaimFor(m.claimant, m.planId, m.amount, m.metadataCid, m.nonce, m.deadline, signature);
 }
 
 async function filedFixture() {
@@ -52,13 +58,15 @@ async function reviewFixture() {
 
 async function rejectedFixture() {
   const f = await reviewFixture();
-  for (const v of f.validators.slice(0, 2)) await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Reject, ROOT, 0);
+  for (const v of f.validators.slice(0, 2))
+    await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Reject, ROOT, 0);
   return f;
 }
 
 async function approvedFixture() {
   const f = await reviewFixture();
-  for (const v of f.validators.slice(0, 2)) await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Approve, ROOT, AMOUNT);
+  for (const v of f.validators.slice(0, 2))
+    await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Approve, ROOT, AMOUNT);
   return f;
 }
 
@@ -199,10 +207,9 @@ describe("ClaimRegistry", () => {
       const { claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
       const [a, b, c] = validators;
       await claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT);
-      await expect(claimRegistry.connect(b).endorse(claimId, Decision.Approve, id("other evidence"), AMOUNT)).not.to.emit(
-        claimRegistry,
-        "ClaimDecided",
-      );
+      await expect(
+        claimRegistry.connect(b).endorse(claimId, Decision.Approve, id("other evidence"), AMOUNT),
+      ).not.to.emit(claimRegistry, "ClaimDecided");
       await expect(claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT - 1n)).not.to.emit(
         claimRegistry,
         "ClaimDecided",
@@ -386,7 +393,9 @@ describe("ClaimRegistry", () => {
   describe("views", () => {
     it("claim reverts for an unknown id; disputeWindow is the constructor's", async () => {
       const { claimRegistry } = await loadFixture(deployAidProofFixture);
-      await expect(claimRegistry.claim(1)).to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryUnknownClaim").withArgs(1);
+      await expect(claimRegistry.claim(1))
+        .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryUnknownClaim")
+        .withArgs(1);
       expect(await claimRegistry.disputeWindow()).to.equal(DISPUTE_WINDOW);
       expect(ethers.isAddress(await claimRegistry.consortium())).to.equal(true);
     });

@@ -166,7 +166,9 @@ describe("Consortium", () => {
     it("admits a member with the VALIDATOR role", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
       const key = encryptionKeyFor("org-4");
-      await expect(govern(consortium, validators, Action.AddMember, proposalParams.addMember(spare[0].address, "Org 4", key)))
+      await expect(
+        govern(consortium, validators, Action.AddMember, proposalParams.addMember(spare[0].address, "Org 4", key)),
+      )
         .to.emit(consortium, "MemberAdded")
         .withArgs(spare[0].address, "Org 4", key);
       expect(await consortium.isMember(spare[0].address)).to.equal(true);
@@ -177,17 +179,32 @@ describe("Consortium", () => {
     it("rejects a duplicate, the zero address and a malformed encryption key", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
       const key = encryptionKeyFor("x");
-      const dup = await proposeWith(consortium, validators, Action.AddMember, proposalParams.addMember(validators[0].address, "X", key));
+      const dup = await proposeWith(
+        consortium,
+        validators,
+        Action.AddMember,
+        proposalParams.addMember(validators[0].address, "X", key),
+      );
       await expect(consortium.connect(validators[0]).execute(dup))
         .to.be.revertedWithCustomError(consortium, "ConsortiumDuplicateMember")
         .withArgs(validators[0].address);
-      const zero = await proposeWith(consortium, validators, Action.AddMember, proposalParams.addMember(ZeroAddress, "X", key));
+      const zero = await proposeWith(
+        consortium,
+        validators,
+        Action.AddMember,
+        proposalParams.addMember(ZeroAddress, "X", key),
+      );
       await expect(consortium.connect(validators[0]).execute(zero)).to.be.revertedWithCustomError(
         consortium,
         "ConsortiumZeroAddress",
       );
       const badKey = "0x04" + "11".repeat(32);
-      const bad = await proposeWith(consortium, validators, Action.AddMember, proposalParams.addMember(spare[0].address, "X", badKey));
+      const bad = await proposeWith(
+        consortium,
+        validators,
+        Action.AddMember,
+        proposalParams.addMember(spare[0].address, "X", badKey),
+      );
       await expect(consortium.connect(validators[0]).execute(bad))
         .to.be.revertedWithCustomError(consortium, "ConsortiumInvalidEncryptionKey")
         .withArgs(badKey);
@@ -197,7 +214,14 @@ describe("Consortium", () => {
   describe("RemoveMember", () => {
     it("removes the member and its VALIDATOR role", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
-      await expect(govern(consortium, validators.slice(0, 2), Action.RemoveMember, proposalParams.removeMember(validators[2].address)))
+      await expect(
+        govern(
+          consortium,
+          validators.slice(0, 2),
+          Action.RemoveMember,
+          proposalParams.removeMember(validators[2].address),
+        ),
+      )
         .to.emit(consortium, "MemberRemoved")
         .withArgs(validators[2].address);
       expect(await consortium.memberCount()).to.equal(2);
@@ -209,8 +233,18 @@ describe("Consortium", () => {
 
     it("cannot leave M above N", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
-      await govern(consortium, validators.slice(0, 2), Action.RemoveMember, proposalParams.removeMember(validators[2].address));
-      const id = await proposeWith(consortium, validators.slice(0, 2), Action.RemoveMember, proposalParams.removeMember(validators[1].address));
+      await govern(
+        consortium,
+        validators.slice(0, 2),
+        Action.RemoveMember,
+        proposalParams.removeMember(validators[2].address),
+      );
+      const id = await proposeWith(
+        consortium,
+        validators.slice(0, 2),
+        Action.RemoveMember,
+        proposalParams.removeMember(validators[1].address),
+      );
       await expect(consortium.connect(validators[0]).execute(id))
         .to.be.revertedWithCustomError(consortium, "ConsortiumInvalidThreshold")
         .withArgs(2, 1);
@@ -218,7 +252,12 @@ describe("Consortium", () => {
 
     it("rejects a non-member", async () => {
       const { consortium, validators, outsider } = await loadFixture(deployAidProofFixture);
-      const id = await proposeWith(consortium, validators, Action.RemoveMember, proposalParams.removeMember(outsider.address));
+      const id = await proposeWith(
+        consortium,
+        validators,
+        Action.RemoveMember,
+        proposalParams.removeMember(outsider.address),
+      );
       await expect(consortium.connect(validators[0]).execute(id))
         .to.be.revertedWithCustomError(consortium, "ConsortiumNotMember")
         .withArgs(outsider.address);
@@ -229,7 +268,14 @@ describe("Consortium", () => {
     it("moves membership to the new validator address with the new key", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
       const key = encryptionKeyFor("org-1-rotated");
-      await expect(govern(consortium, validators.slice(0, 2), Action.RotateMemberKeys, proposalParams.rotateMemberKeys(validators[0].address, spare[0].address, key)))
+      await expect(
+        govern(
+          consortium,
+          validators.slice(0, 2),
+          Action.RotateMemberKeys,
+          proposalParams.rotateMemberKeys(validators[0].address, spare[0].address, key),
+        ),
+      )
         .to.emit(consortium, "MemberKeysRotated")
         .withArgs(validators[0].address, spare[0].address, key);
       expect(await consortium.isMember(validators[0].address)).to.equal(false);
@@ -244,7 +290,12 @@ describe("Consortium", () => {
       const [a, b] = validators;
       await proposeWith(consortium, [a, b], Action.Pause, "0x"); // #1
       const key = encryptionKeyFor("org-2-rotated");
-      await govern(consortium, [a, b], Action.RotateMemberKeys, proposalParams.rotateMemberKeys(b.address, b.address, key));
+      await govern(
+        consortium,
+        [a, b],
+        Action.RotateMemberKeys,
+        proposalParams.rotateMemberKeys(b.address, b.address, key),
+      );
       expect((await consortium.member(b.address)).encryptionKey).to.equal(key);
       expect(await consortium.approvalCount(1)).to.equal(1);
       await consortium.connect(b).approve(1);
@@ -253,7 +304,12 @@ describe("Consortium", () => {
 
     it("rejects rotating onto an existing member", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
-      const id = await proposeWith(consortium, validators, Action.RotateMemberKeys, proposalParams.rotateMemberKeys(validators[0].address, validators[1].address, encryptionKeyFor("x")));
+      const id = await proposeWith(
+        consortium,
+        validators,
+        Action.RotateMemberKeys,
+        proposalParams.rotateMemberKeys(validators[0].address, validators[1].address, encryptionKeyFor("x")),
+      );
       await expect(consortium.connect(validators[0]).execute(id))
         .to.be.revertedWithCustomError(consortium, "ConsortiumDuplicateMember")
         .withArgs(validators[1].address);
@@ -263,7 +319,9 @@ describe("Consortium", () => {
   describe("GrantRole / RevokeRole", () => {
     it("grants and revokes GATEWAY by proposal", async () => {
       const { consortium, validators, spare, gateway } = await loadFixture(deployAidProofFixture);
-      await expect(govern(consortium, validators, Action.GrantRole, proposalParams.role(ROLES.GATEWAY, spare[0].address)))
+      await expect(
+        govern(consortium, validators, Action.GrantRole, proposalParams.role(ROLES.GATEWAY, spare[0].address)),
+      )
         .to.emit(consortium, "RoleGranted")
         .withArgs(ROLES.GATEWAY, spare[0].address, validators[0].address);
       expect(await consortium.hasRole(ROLES.GATEWAY, spare[0].address)).to.equal(true);
@@ -273,11 +331,21 @@ describe("Consortium", () => {
 
     it("refuses VALIDATOR and DEFAULT_ADMIN role changes", async () => {
       const { consortium, validators, outsider } = await loadFixture(deployAidProofFixture);
-      const id = await proposeWith(consortium, validators, Action.GrantRole, proposalParams.role(ROLES.VALIDATOR, outsider.address));
+      const id = await proposeWith(
+        consortium,
+        validators,
+        Action.GrantRole,
+        proposalParams.role(ROLES.VALIDATOR, outsider.address),
+      );
       await expect(consortium.connect(validators[0]).execute(id))
         .to.be.revertedWithCustomError(consortium, "ConsortiumRoleNotAssignable")
         .withArgs(ROLES.VALIDATOR);
-      const admin = await proposeWith(consortium, validators, Action.GrantRole, proposalParams.role(ethers.ZeroHash, outsider.address));
+      const admin = await proposeWith(
+        consortium,
+        validators,
+        Action.GrantRole,
+        proposalParams.role(ethers.ZeroHash, outsider.address),
+      );
       await expect(consortium.connect(validators[0]).execute(admin))
         .to.be.revertedWithCustomError(consortium, "ConsortiumRoleNotAssignable")
         .withArgs(ethers.ZeroHash);
@@ -322,7 +390,10 @@ describe("Consortium", () => {
       await expect(govern(consortium, validators, Action.Pause, "0x")).to.emit(consortium, "Paused");
       expect(await consortium.paused()).to.equal(true);
       const again = await proposeWith(consortium, validators, Action.Pause, "0x");
-      await expect(consortium.connect(validators[0]).execute(again)).to.be.revertedWithCustomError(consortium, "EnforcedPause");
+      await expect(consortium.connect(validators[0]).execute(again)).to.be.revertedWithCustomError(
+        consortium,
+        "EnforcedPause",
+      );
       await expect(govern(consortium, validators, Action.Unpause, "0x")).to.emit(consortium, "Unpaused");
       expect(await consortium.paused()).to.equal(false);
     });

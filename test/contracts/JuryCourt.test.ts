@@ -217,7 +217,9 @@ describe("JuryCourt", () => {
         .withArgs(claimId, ClaimState.Disputed, ClaimState.Approved);
       const claim = await claimRegistry.claim(claimId);
       expect(claim.amountApproved).to.equal(claim.amountRequested);
-      expect([...(await juryCourt.confirmations(claimId, hash))]).to.deep.equal(validators.slice(0, 2).map((v) => v.address));
+      expect([...(await juryCourt.confirmations(claimId, hash))]).to.deep.equal(
+        validators.slice(0, 2).map((v) => v.address),
+      );
     });
 
     it("upholds the rejection on a tie, and the claim cannot be disputed again", async () => {
@@ -258,7 +260,10 @@ describe("JuryCourt", () => {
       await juryCourt.connect(validators[0]).confirmTally(claimId, TALLY);
       const corrected = { ...TALLY, overturnVotes: 2 };
       await juryCourt.connect(gateway).submitTally(claimId, corrected);
-      await expect(juryCourt.connect(validators[1]).confirmTally(claimId, corrected)).not.to.emit(juryCourt, "CaseDecided");
+      await expect(juryCourt.connect(validators[1]).confirmTally(claimId, corrected)).not.to.emit(
+        juryCourt,
+        "CaseDecided",
+      );
       await expect(juryCourt.connect(validators[0]).confirmTally(claimId, corrected))
         .to.emit(juryCourt, "CaseDecided")
         .withArgs(claimId, true, 1, 2);
