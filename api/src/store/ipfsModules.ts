@@ -1,0 +1,28 @@
+/**
+ * The IPFS libraries are ESM-only. This CommonJS build loads them with a real dynamic import()
+ * (tsconfig "module": "node16" keeps import() as is), once, on first use.
+ */
+async function load() {
+  const [unixfs, blockstoreFs, chunker, layout, car, dagPb, raw, cid, sha2, ipfsUnixfs] = await Promise.all([
+    import("@helia/unixfs"),
+    import("blockstore-fs"),
+    import("ipfs-unixfs-importer/chunker"),
+    import("ipfs-unixfs-importer/layout"),
+    import("@ipld/car"),
+    import("@ipld/dag-pb"),
+    import("multiformats/codecs/raw"),
+    import("multiformats/cid"),
+    import("multiformats/hashes/sha2"),
+    import("ipfs-unixfs"),
+  ]);
+  return { unixfs, blockstoreFs, chunker, layout, car, dagPb, raw, cid, sha2, ipfsUnixfs };
+}
+
+export type IpfsModules = Awaited<ReturnType<typeof load>>;
+
+let loading: Promise<IpfsModules> | undefined;
+
+export function ipfsModules(): Promise<IpfsModules> {
+  loading ??= load();
+  return loading;
+}
