@@ -19,7 +19,12 @@ const plaintext = deterministicBytes(100_000, "diagnosis-report");
 
 async function fixture() {
   const recipients = [keyPair(), keyPair(), keyPair()];
-  const envelope = await collect(encryptEnvelope(plaintext, recipients.map((r) => r.publicKey)));
+  const envelope = await collect(
+    encryptEnvelope(
+      plaintext,
+      recipients.map((r) => r.publicKey),
+    ),
+  );
   return { recipients, envelope, header: parseEnvelopeHeader(envelope) };
 }
 
@@ -39,7 +44,12 @@ describe("envelope", () => {
     it("never contains the plaintext and uses a fresh key and nonce each time", async () => {
       const { recipients, envelope, header } = await fixture();
       expect(envelope.includes(plaintext.subarray(0, 64))).to.equal(false);
-      const again = await collect(encryptEnvelope(plaintext, recipients.map((r) => r.publicKey)));
+      const again = await collect(
+        encryptEnvelope(
+          plaintext,
+          recipients.map((r) => r.publicKey),
+        ),
+      );
       expect(parseEnvelopeHeader(again).nonce).to.not.deep.equal(header.nonce);
       expect(again.subarray(-1000).equals(envelope.subarray(-1000))).to.equal(false);
     });
@@ -88,7 +98,9 @@ describe("envelope", () => {
     it("parses the recipients and their keys", async () => {
       const { recipients, header } = await fixture();
       expect(header.version).to.equal(1);
-      expect(header.recipients.map((r) => r.publicKey)).to.deep.equal(recipients.map((r) => r.publicKey.toString("hex")));
+      expect(header.recipients.map((r) => r.publicKey)).to.deep.equal(
+        recipients.map((r) => r.publicKey.toString("hex")),
+      );
     });
 
     it("rejects unknown versions and suites, bad magic and truncation", async () => {

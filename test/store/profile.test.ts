@@ -6,7 +6,7 @@ import { openEvidenceStore } from "../../api/src/store/openStore";
 import type { EvidenceStore } from "../../api/src/store/evidenceStore";
 import { CID_PROFILE } from "../../api/src/store/profile";
 import { deterministicBytes } from "../support/bytes";
-import { startJsIpfs, type JsIpfsDaemon } from "../support/jsIpfsDaemon";
+import { startJsIpfs, type JsIpfsDaemon } from "../../scripts/support/jsIpfsDaemon";
 
 const MiB = 1024 * 1024;
 const SIZES = [0, 1, MiB, MiB + 1, 5_000_000, 50_000_000];
