@@ -53,3 +53,29 @@ export async function readDomain(contract: Eip712DomainSource): Promise<TypedDat
   const [, name, version, chainId, verifyingContract] = await contract.eip712Domain();
   return { name, version, chainId, verifyingContract };
 }
+
+/**
+ * A claimant's signature over one evidence upload. Checked off chain by the gateway and by every
+ * validator; its domain names the EvidenceRegistry, so it binds chain and deployment.
+ */
+export const EVIDENCE_TYPES: Record<string, TypedDataField[]> = {
+  Evidence: [
+    { name: "claimId", type: "uint256" },
+    { name: "contentHash", type: "bytes32" },
+    { name: "kind", type: "uint8" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+
+export interface EvidenceMessage {
+  claimId: bigint;
+  contentHash: string;
+  kind: number;
+  nonce: bigint;
+  deadline: bigint;
+}
+
+export function evidenceDomain(chainId: bigint, evidenceRegistry: string): TypedDataDomain {
+  return { name: "AidProof Evidence", version: "1", chainId, verifyingContract: evidenceRegistry };
+}

@@ -1,15 +1,40 @@
 import type { ErrorRequestHandler } from "express";
 import { DomainError } from "../errors";
+import type { Logger } from "../logger";
 
-/** The one place where domain error codes become HTTP statuses. Unknown codes are 400. */
+/** The one place where domain error codes become HTTP statuses. */
 const STATUS_BY_CODE: Record<string, number> = {
+  VALIDATION_FAILED: 400,
   INVALID_CID: 400,
-  NOT_ACCEPTABLE: 406,
+  FILE_MISSING: 400,
+  CONTENT_HASH_MISMATCH: 400,
+  SIGNATURE_EXPIRED: 400,
+  ENVELOPE_MALFORMED: 400,
+  ENVELOPE_RECIPIENTS_MISSING: 400,
+  INVALID_CLAIM: 400,
+  INVALID_SIGNATURE: 401,
+  CLAIM_NOT_FOUND: 404,
+  RECEIPT_NOT_FOUND: 404,
+  BATCH_NOT_FOUND: 404,
   CONTENT_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  NOT_ACCEPTABLE: 406,
+  NONCE_ALREADY_USED: 409,
+  CLAIM_CLOSED_FOR_EVIDENCE: 409,
+  INVALID_CLAIM_STATE: 409,
+  DISPUTE_WINDOW_CLOSED: 409,
   CONTENT_TOO_LARGE: 413,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  CONTRACT_REJECTED: 422,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
   BLOCK_MISMATCH: 502,
-  STORE_UNAVAILABLE: 503,
   GATEWAY_BAD_RESPONSE: 502,
+  CHAIN_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
+  GATEWAY_NOT_AUTHORIZED: 503,
+  CONSORTIUM_PAUSED: 503,
 };
 
 export interface ErrorBody {
@@ -20,18 +45,30 @@ export function statusFor(error: DomainError): number {
   return STATUS_BY_CODE[error.code] ?? 400;
 }
 
+/** Errors thrown by Express's own body parser carry a status and a type. */
+function fromBodyParser(error: unknown): DomainError | undefined {
+  const e = error as { type?: string; status?: number };
+  if (e?.type === "entity.too.large") return new DomainError("BODY_TOO_LARGE", "the request body is too large");
+  if (e?.type && e.status === 400) return new DomainError("VALIDATION_FAILED", "the request body is not valid JSON");
+  return undefined;
+}
+
 /** Renders every error as `{ error: { code, message, details? } }`; never a stack trace. */
-export const errorHandler: ErrorRequestHandler = (error, _req, res, next) => {
-  if (res.headersSent) {
-    // A stream failed midway (e.g. a corrupted block in a CAR): cut the connection so the
-    // client sees a truncated body rather than a response that looks complete.
-    res.destroy(error instanceof Error ? error : undefined);
-    return;
-  }
-  if (error instanceof DomainError) {
-    const body: ErrorBody = { error: { code: error.code, message: error.message, details: error.details } };
-    res.status(statusFor(error)).json(body);
-    return;
-  }
-  next(error);
-};
+export function createErrorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, _next) => {
+    if (res.headersSent) {
+      // A stream failed midway (a corrupted block in a CAR): cut the connection so the client sees
+      // a truncated body rather than one that looks complete.
+      log.warn({ err: error instanceof Error ? error.message : error, url: req.originalUrl }, "response failed midway");
+      res.destroy();
+      return;
+    }
+    let domain = error instanceof DomainError ? error : fromBodyParser(error);
+    if (!domain) {
+      log.error({ err: error, url: req.originalUrl }, "unexpected error");
+      domain = new DomainError("INTERNAL_ERROR", "internal error");
+    }
+    const body: ErrorBody = { error: { code: domain.code, message: domain.message, details: domain.details } };
+    res.status(statusFor(domain)).json(body);
+  };
+}

@@ -18,6 +18,11 @@ export interface PutOptions {
   /** Overrides the store's size limit for this put. */
   maxBytes?: number;
   signal?: AbortSignal;
+  /**
+   * Runs after the whole content was read and hashed, before anything is committed: throwing here
+   * (say, the SHA-256 differs from the signed one) leaves the store untouched.
+   */
+  beforeCommit?: (result: PutResult) => void | Promise<void>;
 }
 
 export interface EvidenceStoreOptions {
@@ -61,9 +66,11 @@ export class EvidenceStore {
     try {
       const fs = this._m.unixfs.unixfs({ blockstore: staging });
       const cid = await fs.addByteStream(metered(), { ...importerOptions(this._m), signal: options.signal });
+      const result = { cid: cid.toString(), sha256: hash.digest("hex"), size };
+      await options.beforeCommit?.(result);
       await staging.commitTo(this.backend);
       await this.backend.pin(cid);
-      return { cid: cid.toString(), sha256: hash.digest("hex"), size };
+      return result;
     } finally {
       await staging.discard();
     }

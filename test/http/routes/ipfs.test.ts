@@ -4,7 +4,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ipfsRouter } from "../../../api/src/http/routes/ipfs";
-import { errorHandler, type ErrorBody } from "../../../api/src/http/errorHandler";
+import { createErrorHandler, type ErrorBody } from "../../../api/src/http/errorHandler";
+import { createLogger } from "../../../api/src/logger";
 import { openEvidenceStore } from "../../../api/src/store/openStore";
 import type { EvidenceStore } from "../../../api/src/store/evidenceStore";
 import { fetchVerified } from "../../../api/src/store/gatewayClient";
@@ -59,7 +60,7 @@ describe("ipfsRouter (trustless gateway)", () => {
     store = await openEvidenceStore({ backend: "embedded", dataDir, maxBytes: 64 * MiB });
     const app = express();
     app.use(ipfsRouter(store));
-    app.use(errorHandler);
+    app.use(createErrorHandler(createLogger("silent")));
     gateway = await listen(app);
     data = deterministicBytes(3 * MiB + 100, "gateway");
     ({ cid } = await store.put(data));

@@ -1,0 +1,250 @@
+import { Interface, JsonRpcProvider, NonceManager, Wallet, isError, type TransactionReceipt } from "ethers";
+import {
+  ClaimRegistry__factory,
+  Consortium__factory,
+  EvidenceRegistry__factory,
+  JuryCourt__factory,
+  type ClaimRegistry,
+  type Consortium,
+  type EvidenceRegistry,
+} from "../../../typechain-types";
+import type { ContractAddresses } from "../config";
+import { DomainError } from "../errors";
+
+/** Contract custom errors as the API's domain errors: codes are stable, reverts never leak. */
+const DOMAIN_ERRORS: Record<string, { code: string; message: string }> = {
+  ClaimRegistryInvalidSignature: { code: "INVALID_SIGNATURE", message: "the claimant's signature does not match" },
+  ClaimRegistryExpiredSignature: { code: "SIGNATURE_EXPIRED", message: "the signed message has expired" },
+  InvalidAccountNonce: { code: "NONCE_ALREADY_USED", message: "the nonce was used already or is out of order" },
+  ClaimRegistryInvalidClaim: {
+    code: "INVALID_CLAIM",
+    message: "a claim needs a claimant, an amount and a metadata CID",
+  },
+  ClaimRegistryUnknownClaim: { code: "CLAIM_NOT_FOUND", message: "no such claim" },
+  ClaimRegistryInvalidTransition: { code: "INVALID_CLAIM_STATE", message: "the claim's state does not allow this" },
+  ClaimRegistryAlreadyDisputed: { code: "INVALID_CLAIM_STATE", message: "the claim was disputed once already" },
+  ClaimRegistryDisputeWindowClosed: { code: "DISPUTE_WINDOW_CLOSED", message: "the dispute window has closed" },
+  EvidenceRegistryBatchAlreadyAnchored: { code: "BATCH_ALREADY_ANCHORED", message: "the batch is anchored already" },
+  EvidenceRegistryUnknownBatch: { code: "BATCH_NOT_FOUND", message: "no such batch" },
+  ConsortiumGatedUnauthorizedAccount: { code: "GATEWAY_NOT_AUTHORIZED", message: "the gateway key lacks its role" },
+  ConsortiumGatedPaused: { code: "CONSORTIUM_PAUSED", message: "the consortium is paused" },
+};
+
+const ERROR_INTERFACES = [
+  ClaimRegistry__factory.createInterface(),
+  EvidenceRegistry__factory.createInterface(),
+  JuryCourt__factory.createInterface(),
+  Consortium__factory.createInterface(),
+];
+
+export class ChainUnavailableError extends DomainError {
+  constructor(reason: string) {
+    super("CHAIN_UNAVAILABLE", `the chain node is unreachable: ${reason}`);
+  }
+}
+
+function revertData(error: unknown): string | undefined {
+  for (let e: unknown = error, depth = 0; e && depth < 5; ++depth) {
+    const data = (e as { data?: unknown }).data;
+    if (typeof data === "string" && data.startsWith("0x") && data.length >= 10) return data;
+    e =
+      (e as { error?: unknown; info?: { error?: unknown } }).error ?? (e as { info?: { error?: unknown } }).info?.error;
+  }
+  return undefined;
+}
+
+/** Turns whatever ethers threw into a domain error: a decoded custom error, or "chain unavailable". */
+export function toDomainError(error: unknown): DomainError {
+  if (error instanceof DomainError) return error;
+  const data = revertData(error);
+  if (data) {
+    for (const iface of ERROR_INTERFACES as Interface[]) {
+      const parsed = iface.parseError(data);
+      if (!parsed) continue;
+      const known = DOMAIN_ERRORS[parsed.name];
+      const args = Object.fromEntries(parsed.fragment.inputs.map((input, i) => [input.name, String(parsed.args[i])]));
+      if (known) return new DomainError(known.code, known.message, { contractError: parsed.name, ...args });
+      return new DomainError("CONTRACT_REJECTED", `the contract rejected the call (${parsed.name})`, {
+        contractError: parsed.name,
+        ...args,
+      });
+    }
+  }
+  if (isError(error, "CALL_EXCEPTION")) return new DomainError("CONTRACT_REJECTED", "the contract rejected the call");
+  return new ChainUnavailableError(error instanceof Error ? error.message.split("\n")[0] : String(error));
+}
+
+/** Awaits `work`, translating failures with {@link toDomainError}. */
+export async function onChain<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw toDomainError(error);
+  }
+}
+
+export interface OnChainBatch {
+  index: number;
+  leafCount: number;
+  anchoredAt: number;
+  anchoredBlock: number;
+  status: number;
+  manifestCidHash: string;
+}
+
+export interface OnChainClaim {
+  claimId: string;
+  claimant: string;
+  planId: string;
+  state: number;
+  amountRequested: string;
+  amountApproved: string;
+  metadataCid: string;
+  evidenceRoot: string;
+}
+
+/**
+ * The chain, for the gateway: typed contracts, a nonce-managed gateway signer, and plain objects
+ * out. Every contract failure leaves here as a {@link DomainError}.
+ */
+export class ChainAdapter {
+  readonly provider: JsonRpcProvider;
+  readonly signer: NonceManager;
+  readonly consortium: Consortium;
+  readonly evidenceRegistry: EvidenceRegistry;
+  readonly claimRegistry: ClaimRegistry;
+
+  constructor(
+    rpcUrl: string,
+    gatewayKey: string,
+    readonly addresses: ContractAddresses,
+    readonly chainId: bigint,
+  ) {
+    // staticNetwork: no chain-id round trip per call; batchMaxCount 1: no 10 ms batching stall.
+    this.provider = new JsonRpcProvider(rpcUrl, Number(chainId), {
+      staticNetwork: true,
+      batchMaxCount: 1,
+      pollingInterval: 100,
+    });
+    this.signer = new NonceManager(new Wallet(gatewayKey, this.provider));
+    this.consortium = Consortium__factory.connect(addresses.consortium, this.signer);
+    this.evidenceRegistry = EvidenceRegistry__factory.connect(addresses.evidenceRegistry, this.signer);
+    this.claimRegistry = ClaimRegistry__factory.connect(addresses.claimRegistry, this.signer);
+  }
+
+  static async connect(rpcUrl: string, gatewayKey: string, addresses: ContractAddresses): Promise<ChainAdapter> {
+    const probe = new JsonRpcProvider(rpcUrl, undefined, { batchMaxCount: 1 });
+    const { chainId } = await onChain(() => probe.getNetwork());
+    probe.destroy();
+    return new ChainAdapter(rpcUrl, gatewayKey, addresses, chainId);
+  }
+
+  get gatewayAddress(): Promise<string> {
+    return this.signer.getAddress();
+  }
+
+  /** Sends the anchor transaction; the caller awaits its receipt separately. */
+  async sendAnchor(
+    root: string,
+    leafCount: number,
+    manifestCid: string,
+  ): Promise<{ hash: string; wait: () => Promise<TransactionReceipt> }> {
+    return onChain(async () => {
+      const tx = await this.evidenceRegistry.anchorBatch(root, leafCount, manifestCid);
+      return {
+        hash: tx.hash,
+        wait: () => onChain(async () => (await this.provider.waitForTransaction(tx.hash, 1, 120_000))!),
+      };
+    });
+  }
+
+  /** Re-reads the signer's nonce from the chain: after a failed send or a node restart. */
+  resetNonce(): void {
+    this.signer.reset();
+  }
+
+  async batch(root: string): Promise<OnChainBatch | undefined> {
+    try {
+      const b = await this.evidenceRegistry.batch(root);
+      return {
+        index: Number(b.index),
+        leafCount: Number(b.leafCount),
+        anchoredAt: Number(b.anchoredAt),
+        anchoredBlock: Number(b.anchoredBlock),
+        status: Number(b.status),
+        manifestCidHash: b.manifestCidHash,
+      };
+    } catch (error) {
+      const domain = toDomainError(error);
+      if (domain.code === "BATCH_NOT_FOUND") return undefined;
+      throw domain;
+    }
+  }
+
+  async claim(claimId: bigint): Promise<OnChainClaim | undefined> {
+    try {
+      const c = await this.claimRegistry.claim(claimId);
+      return {
+        claimId: claimId.toString(),
+        claimant: c.claimant,
+        planId: c.planId.toString(),
+        state: Number(c.state),
+        amountRequested: c.amountRequested.toString(),
+        amountApproved: c.amountApproved.toString(),
+        metadataCid: c.metadataCid,
+        evidenceRoot: c.evidenceRoot,
+      };
+    } catch (error) {
+      const domain = toDomainError(error);
+      if (domain.code === "CLAIM_NOT_FOUND") return undefined;
+      throw domain;
+    }
+  }
+
+  /** Relays a claimant-signed FileClaim; resolves with the new claim id once mined. */
+  async fileClaimFor(input: {
+    claimant: string;
+    planId: bigint;
+    amount: bigint;
+    metadataCid: string;
+    nonce: bigint;
+    deadline: bigint;
+    signature: string;
+  }): Promise<{ claimId: string; txHash: string; blockNumber: number }> {
+    return onChain(async () => {
+      const tx = await this.claimRegistry.fileClaimFor(
+        input.claimant,
+        input.planId,
+        input.amount,
+        input.metadataCid,
+        input.nonce,
+        input.deadline,
+        input.signature,
+      );
+      const receipt = (await this.provider.waitForTransaction(tx.hash, 1, 120_000))!;
+      if (receipt.status !== 1) throw new DomainError("CONTRACT_REJECTED", "the claim transaction reverted");
+      const filed = receipt.logs
+        .map((log) => this.claimRegistry.interface.parseLog(log))
+        .find((parsed) => parsed?.name === "ClaimFiled");
+      return { claimId: filed!.args.claimId.toString(), txHash: tx.hash, blockNumber: receipt.blockNumber };
+    }).catch((error: DomainError) => {
+      this.resetNonce();
+      throw error;
+    });
+  }
+
+  async validatorEncryptionKeys(): Promise<string[]> {
+    return onChain(async () => {
+      const members = await this.consortium.members();
+      return Promise.all(members.map(async (m) => (await this.consortium.member(m)).encryptionKey));
+    });
+  }
+
+  async blockNumber(): Promise<number> {
+    return onChain(() => this.provider.getBlockNumber());
+  }
+
+  destroy(): void {
+    this.provider.destroy();
+  }
+}

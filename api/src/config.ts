@@ -1,0 +1,123 @@
+import { isAddress, isHexString } from "ethers";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { DomainError } from "./errors";
+
+const boolean = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+const privateKey = z.string().refine((v) => isHexString(v, 32), "must be a 0x-prefixed 32-byte private key");
+const address = z.string().refine((v) => isAddress(v), "must be an address");
+
+/**
+ * Every setting of the gateway API and the local stack, from the environment (see .env.example).
+ * Parsed once at start; an invalid value stops the process with a message naming the variable.
+ */
+export const configSchema = z
+  .object({
+    AIDPROOF_DATA_DIR: z.string().default("./data"),
+    AIDPROOF_HOST: z.string().default("127.0.0.1"),
+    AIDPROOF_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+    AIDPROOF_RPC_URL: z.url().optional(),
+    AIDPROOF_CHAIN_PORT: z.coerce.number().int().min(1).max(65535).default(8545),
+    AIDPROOF_BLOCK_TIME_SECONDS: z.coerce.number().int().min(1).default(1),
+    AIDPROOF_DEPLOYMENT_FILE: z.string().optional(),
+    AIDPROOF_GATEWAY_KEY: privateKey.optional(),
+    AIDPROOF_IPFS_BACKEND: z.enum(["embedded", "kubo"]).default("embedded"),
+    AIDPROOF_KUBO_URL: z.url().optional(),
+    AIDPROOF_MAX_UPLOAD_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(50 * 1024 * 1024),
+    AIDPROOF_BATCH_MAX_ITEMS: z.coerce.number().int().min(1).max(10_000).default(1_000),
+    AIDPROOF_BATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
+    AIDPROOF_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(32).default(4),
+    AIDPROOF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6_000),
+    AIDPROOF_VALIDATORS: boolean.default(true),
+    AIDPROOF_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  })
+  .superRefine((c, ctx) => {
+    if (c.AIDPROOF_IPFS_BACKEND === "kubo" && !c.AIDPROOF_KUBO_URL) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AIDPROOF_KUBO_URL"],
+        message: "required when AIDPROOF_IPFS_BACKEND=kubo",
+      });
+    }
+    if (c.AIDPROOF_RPC_URL && !c.AIDPROOF_GATEWAY_KEY) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["AIDPROOF_GATEWAY_KEY"],
+        message: "required with an external AIDPROOF_RPC_URL",
+      });
+    }
+  });
+
+export type RawConfig = z.infer<typeof configSchema>;
+
+export interface ContractAddresses {
+  consortium: string;
+  evidenceRegistry: string;
+  claimRegistry: string;
+  juryCourt: string;
+}
+
+export interface Config {
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Undefined: start the embedded chain node. */
+  rpcUrl?: string;
+  chainPort: number;
+  blockTimeSeconds: number;
+  gatewayKey?: string;
+  /** Deployment record (addresses, chain id, deployment block): written by the local stack, read for an external chain. */
+  deploymentFile: string;
+  ipfs: { backend: "embedded" } | { backend: "kubo"; url: string };
+  maxUploadBytes: number;
+  batch: { maxItems: number; intervalMs: number; inFlight: number };
+  rateLimitPerMinute: number;
+  runValidators: boolean;
+  logLevel: RawConfig["AIDPROOF_LOG_LEVEL"];
+}
+
+export const deploymentRecordSchema = z.object({
+  chainId: z.string().regex(/^\d+$/),
+  deploymentBlock: z.number().int().nonnegative(),
+  addresses: z.object({ consortium: address, evidenceRegistry: address, claimRegistry: address, juryCourt: address }),
+});
+
+export type DeploymentRecord = z.infer<typeof deploymentRecordSchema>;
+
+export class ConfigError extends DomainError {
+  constructor(message: string) {
+    super("INVALID_CONFIG", message);
+  }
+}
+
+/** Validates `env` (process.env by default) into a {@link Config}; throws {@link ConfigError}. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) throw new ConfigError(`invalid configuration:\n${z.prettifyError(parsed.error)}`);
+  const c = parsed.data;
+  const dataDir = resolve(c.AIDPROOF_DATA_DIR);
+  return {
+    dataDir,
+    host: c.AIDPROOF_HOST,
+    port: c.AIDPROOF_PORT,
+    rpcUrl: c.AIDPROOF_RPC_URL,
+    chainPort: c.AIDPROOF_CHAIN_PORT,
+    blockTimeSeconds: c.AIDPROOF_BLOCK_TIME_SECONDS,
+    gatewayKey: c.AIDPROOF_GATEWAY_KEY,
+    deploymentFile: resolve(c.AIDPROOF_DEPLOYMENT_FILE ?? `${dataDir}/deployment.json`),
+    ipfs: c.AIDPROOF_IPFS_BACKEND === "kubo" ? { backend: "kubo", url: c.AIDPROOF_KUBO_URL! } : { backend: "embedded" },
+    maxUploadBytes: c.AIDPROOF_MAX_UPLOAD_BYTES,
+    batch: {
+      maxItems: c.AIDPROOF_BATCH_MAX_ITEMS,
+      intervalMs: c.AIDPROOF_BATCH_INTERVAL_MS,
+      inFlight: c.AIDPROOF_BATCHES_IN_FLIGHT,
+    },
+    rateLimitPerMinute: c.AIDPROOF_RATE_LIMIT_PER_MINUTE,
+    runValidators: c.AIDPROOF_VALIDATORS,
+    logLevel: c.AIDPROOF_LOG_LEVEL,
+  };
+}

@@ -1,0 +1,98 @@
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import type { Config, ContractAddresses } from "./config";
+import { AidProofDb } from "./db/database";
+import { ChainAdapter } from "./chain/chainAdapter";
+import { openEvidenceStore } from "./store/openStore";
+import type { EvidenceStore } from "./store/evidenceStore";
+import { Batcher } from "./batcher/batcher";
+import { Indexer } from "./indexer/indexer";
+import { ClaimReader } from "./services/claimReader";
+import { ClaimService } from "./services/claimService";
+import { EvidenceService } from "./services/evidenceService";
+import { ReceiptService } from "./services/receiptService";
+import { BatchService } from "./services/batchService";
+import { Metrics } from "./metrics";
+import { createApp } from "./http/app";
+import type { Logger } from "./logger";
+
+export interface GatewayChain {
+  rpcUrl: string;
+  gatewayKey: string;
+  addresses: ContractAddresses;
+  deploymentBlock: number;
+}
+
+export interface Gateway {
+  url: string;
+  store: EvidenceStore;
+  chain: ChainAdapter;
+  db: AidProofDb;
+  stop(): Promise<void>;
+}
+
+const VERSION = "0.1.0";
+
+/**
+ * Wires the gateway: database, store, chain adapter, services, batcher, indexer and the HTTP server.
+ * The outbox is reconciled with the chain before the batcher closes new batches.
+ */
+export async function startGateway(config: Config, chainConfig: GatewayChain, log: Logger): Promise<Gateway> {
+  const db = new AidProofDb(join(config.dataDir, "gateway.sqlite"));
+  const store = await openEvidenceStore(
+    config.ipfs.backend === "kubo"
+      ? { backend: "kubo", kuboUrl: config.ipfs.url, dataDir: config.dataDir, maxBytes: config.maxUploadBytes }
+      : { backend: "embedded", dataDir: config.dataDir, maxBytes: config.maxUploadBytes },
+  );
+  const chain = await ChainAdapter.connect(chainConfig.rpcUrl, chainConfig.gatewayKey, chainConfig.addresses);
+  const metrics = new Metrics();
+  const batcher = new Batcher(db, store, chain, config.batch, log.child({ component: "batcher" }), metrics);
+  const indexer = new Indexer(db, chain, chainConfig.deploymentBlock, 500, log.child({ component: "indexer" }));
+  const reader = new ClaimReader(db, chain);
+  const evidence = new EvidenceService(db, store, chain, reader, config.maxUploadBytes, () => batcher.itemAccepted());
+  const app = createApp({
+    claims: new ClaimService(db, chain, reader),
+    evidence,
+    receipts: new ReceiptService(db, chain),
+    batches: new BatchService(db),
+    store,
+    metrics,
+    log: log.child({ component: "http" }),
+    rateLimitPerMinute: config.rateLimitPerMinute,
+    version: VERSION,
+    probes: [
+      { name: "chain", check: () => chain.blockNumber() },
+      { name: "store", check: () => store.has("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku") },
+      { name: "database", check: async () => db.ping() },
+    ],
+  });
+  batcher.start();
+  indexer.start();
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once("error", reject);
+  });
+  server.requestTimeout = 10 * 60_000; // large uploads on slow links
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${config.host}:${port}`;
+  log.info({ url }, "gateway API listening");
+
+  return {
+    url,
+    store,
+    chain,
+    db,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await batcher.stop();
+      await indexer.stop();
+      chain.destroy();
+      await store.close();
+      db.close();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+import express, { type Express } from "express";
+import helmet from "helmet";
+import { rateLimit } from "express-rate-limit";
+import { DomainError } from "../errors";
+import type { Logger } from "../logger";
+import type { Metrics } from "../metrics";
+import type { EvidenceStore } from "../store/evidenceStore";
+import type { ClaimService } from "../services/claimService";
+import type { EvidenceService } from "../services/evidenceService";
+import type { ReceiptService } from "../services/receiptService";
+import type { BatchService } from "../services/batchService";
+import { createErrorHandler } from "./errorHandler";
+import { DOCS_PAGE, openApiDocument } from "./openapi";
+import { claimsRouter } from "./routes/claims";
+import { batchesRouter, receiptsRouter } from "./routes/receipts";
+import { healthRouter, type ReadinessProbe } from "./routes/health";
+import { ipfsRouter } from "./routes/ipfs";
+
+export interface AppDependencies {
+  claims: ClaimService;
+  evidence: EvidenceService;
+  receipts: ReceiptService;
+  batches: BatchService;
+  store: EvidenceStore;
+  metrics: Metrics;
+  log: Logger;
+  probes: ReadinessProbe[];
+  /** Write requests (claims, evidence) per client IP per minute. */
+  rateLimitPerMinute: number;
+  version: string;
+}
+
+const JSON_BODY_LIMIT = "16kb";
+
+/** The gateway's HTTP surface: routes parse and respond, services do the work. */
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", false);
+  app.use(
+    helmet({ contentSecurityPolicy: { directives: { "default-src": ["'self'"], "style-src": ["'unsafe-inline'"] } } }),
+  );
+  app.use((req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on("finish", () => {
+      const route = req.route?.path ? `${req.baseUrl}${req.route.path}` : "unmatched";
+      deps.metrics.httpRequests.inc({ method: req.method, route, status: res.statusCode });
+      if (res.statusCode >= 400 || deps.log.isLevelEnabled("debug")) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        deps.log.info(
+          { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(ms) },
+          "request",
+        );
+      }
+    });
+    next();
+  });
+  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+
+  const writeLimit = rateLimit({
+    windowMs: 60_000,
+    limit: deps.rateLimitPerMinute,
+    standardHeaders: "draft-8",
+    legacyHeaders: false,
+    handler: (_req, _res, next) => next(new DomainError("RATE_LIMITED", "too many write requests; retry later")),
+  });
+
+  app.use(claimsRouter(deps.claims, deps.evidence, writeLimit));
+  app.use(receiptsRouter(deps.receipts));
+  app.use(batchesRouter(deps.batches));
+  app.use(ipfsRouter(deps.store));
+  app.use(healthRouter(deps.metrics, deps.probes));
+  const document = openApiDocument(deps.version);
+  app.get("/openapi.json", (_req, res) => {
+    res.json(document);
+  });
+  app.get("/docs", (_req, res) => {
+    res.type("html").send(DOCS_PAGE);
+  });
+  app.use((req, _res, next) => next(new DomainError("NOT_FOUND", `no route ${req.method} ${req.path}`)));
+  app.use(createErrorHandler(deps.log));
+  return app;
+}

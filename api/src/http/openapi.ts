@@ -1,0 +1,160 @@
+import { z } from "zod";
+import {
+  batchRootParams,
+  claimIdParams,
+  errorBody,
+  evidenceFields,
+  fileClaimBody,
+  listClaimsQuery,
+  pageQuery,
+  receiptIdParams,
+} from "./schemas";
+
+type JsonSchema = Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };
+
+const jsonSchema = (schema: z.ZodType): JsonSchema => z.toJSONSchema(schema, { io: "input" }) as JsonSchema;
+
+/** Path or query parameters from the same zod object schema that validates them. */
+function parameters(schema: z.ZodType, location: "path" | "query") {
+  const { properties = {}, required = [] } = jsonSchema(schema);
+  return Object.entries(properties).map(([name, s]) => ({
+    name,
+    in: location,
+    required: location === "path" || required.includes(name),
+    schema: s,
+  }));
+}
+
+const errors = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((s) => [
+      String(s),
+      { description: "error", content: { "application/json": { schema: { $ref: "#/components/schemas/Error" } } } },
+    ]),
+  );
+
+const json = (description: string) => ({
+  description,
+  content: { "application/json": { schema: { type: "object" } } },
+});
+
+/** OpenAPI 3.1 document of the gateway API, generated from the request schemas. */
+export function openApiDocument(version: string) {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "AidProof gateway API",
+      version,
+      description:
+        "Claimants file claims and submit signed evidence; everyone reads claims, receipts with proof bundles, batches, and content by CID. Errors are `{ error: { code, message, details? } }`.",
+    },
+    components: { schemas: { Error: jsonSchema(errorBody) } },
+    paths: {
+      "/claims": {
+        post: {
+          summary: "File a claim on the claimant's EIP-712 FileClaim signature (relayed on chain)",
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(fileClaimBody) } } },
+          responses: { "201": json("the filed claim"), ...errors(400, 409, 422, 429, 503) },
+        },
+        get: {
+          summary: "List claims, optionally by state",
+          parameters: parameters(listClaimsQuery, "query"),
+          responses: { "200": json("claims"), ...errors(400) },
+        },
+      },
+      "/claims/{claimId}": {
+        get: {
+          summary: "A claim with its state, history and evidence",
+          parameters: parameters(claimIdParams, "path"),
+          responses: { "200": json("the claim"), ...errors(400, 404) },
+        },
+      },
+      "/claims/{claimId}/evidence": {
+        post: {
+          summary: "Upload one evidence file (multipart: the signed fields, then the file), streamed to IPFS",
+          parameters: parameters(claimIdParams, "path"),
+          requestBody: {
+            required: true,
+            content: {
+              "multipart/form-data": {
+                schema: {
+                  ...jsonSchema(evidenceFields),
+                  properties: {
+                    ...jsonSchema(evidenceFields).properties,
+                    file: { type: "string", contentMediaType: "application/octet-stream" },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            "202": json("accepted: durable in the outbox, with a receipt id"),
+            ...errors(400, 401, 404, 409, 413, 415, 429, 503),
+          },
+        },
+      },
+      "/receipts/{receiptId}": {
+        get: {
+          summary: "A receipt: pending, anchored (with its proof bundle) or confirmed (with the attesting validators)",
+          parameters: parameters(receiptIdParams, "path"),
+          responses: { "200": json("the receipt"), ...errors(400, 404) },
+        },
+      },
+      "/batches": {
+        get: {
+          summary: "Anchored batches, newest first",
+          parameters: parameters(pageQuery, "query"),
+          responses: { "200": json("batches") },
+        },
+      },
+      "/batches/{root}": {
+        get: {
+          summary: "A batch with its attestations",
+          parameters: parameters(batchRootParams, "path"),
+          responses: { "200": json("the batch"), ...errors(400, 404) },
+        },
+      },
+      "/ipfs/{cid}": {
+        get: {
+          summary: "Trustless gateway: ?format=raw (one block) or ?format=car (the DAG, order=dfs, dups=y)",
+          parameters: [
+            { name: "cid", in: "path", required: true, schema: { type: "string" } },
+            { name: "format", in: "query", required: false, schema: { enum: ["raw", "car"] } },
+          ],
+          responses: {
+            "200": { description: "application/vnd.ipld.raw or application/vnd.ipld.car" },
+            ...errors(400, 404, 406),
+          },
+        },
+      },
+      "/health": { get: { summary: "Liveness", responses: { "200": json("alive") } } },
+      "/ready": {
+        get: {
+          summary: "Chain, store and database reachable",
+          responses: { "200": json("ready"), "503": json("not ready") },
+        },
+      },
+      "/metrics": { get: { summary: "Prometheus metrics", responses: { "200": { description: "text/plain" } } } },
+    },
+  };
+}
+
+export const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>AidProof gateway API</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem}code{background:#f3f3f3;padding:0 .2em}</style>
+</head><body>
+<h1>AidProof gateway API</h1>
+<p>The machine-readable description is <a href="/openapi.json"><code>/openapi.json</code></a> (OpenAPI 3.1).</p>
+<h2>Claimants</h2>
+<ul>
+<li><code>POST /claims</code>: file a claim on your EIP-712 <code>FileClaim</code> signature.</li>
+<li><code>POST /claims/{claimId}/evidence</code>: multipart fields <code>kind</code>, <code>contentHash</code>, <code>nonce</code>, <code>deadline</code>, <code>signature</code> (EIP-712 <code>Evidence</code>), then the file. Private files must be envelopes (encrypted for every validator). Answers 202 with a receipt id.</li>
+<li><code>GET /receipts/{receiptId}</code>: pending, anchored with a proof bundle, or confirmed.</li>
+</ul>
+<h2>Everyone</h2>
+<ul>
+<li><code>GET /claims</code>, <code>GET /claims/{claimId}</code>, <code>GET /batches</code>, <code>GET /batches/{root}</code></li>
+<li><code>GET /ipfs/{cid}?format=car</code>: content by CID, to verify yourself.</li>
+<li>Check a proof bundle against the chain alone: <code>npx aidproof verify bundle.json --rpc URL</code>.</li>
+</ul>
+</body></html>`;

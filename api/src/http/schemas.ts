@@ -1,0 +1,54 @@
+import { z } from "zod";
+import { CLAIM_STATES } from "../services/claimService";
+
+const decimal = z.string().regex(/^\d{1,78}$/, "a non-negative integer in decimal");
+const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed address");
+const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x and 64 hex digits");
+const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte 0x-hex signature");
+
+export const fileClaimBody = z
+  .object({
+    claimant: address,
+    planId: decimal.describe("the mutual-aid plan (uint64)"),
+    amount: decimal.describe("amount asked, in the plan's smallest unit (uint128)"),
+    metadataCid: z.string().min(1).max(200).describe("CID of the claim's (encrypted) metadata"),
+    nonce: decimal.describe("the claimant's current ClaimRegistry nonce"),
+    deadline: decimal.describe("unix seconds after which the signature is void"),
+    signature: signature.describe("EIP-712 FileClaim signature by the claimant"),
+  })
+  .strict();
+
+export const claimIdParams = z.object({ claimId: decimal });
+
+export const listClaimsQuery = z
+  .object({
+    state: z.enum(CLAIM_STATES).optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const evidenceFields = z
+  .object({
+    kind: z.enum(["public", "private"]),
+    contentHash: hex32.describe("SHA-256 of the uploaded bytes (the envelope, when private)"),
+    nonce: decimal,
+    deadline: decimal,
+    signature: signature.describe("EIP-712 Evidence signature by the claimant"),
+  })
+  .strict();
+
+export const receiptIdParams = z.object({ receiptId: z.uuid() });
+
+export const batchRootParams = z.object({ root: hex32 });
+
+export const pageQuery = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+    offset: z.coerce.number().int().min(0).default(0),
+  })
+  .strict();
+
+export const errorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});

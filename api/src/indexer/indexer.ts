@@ -1,0 +1,127 @@
+import type { Log } from "ethers";
+import type { AidProofDb } from "../db/database";
+import type { ChainAdapter } from "../chain/chainAdapter";
+import type { Logger } from "../logger";
+
+const CURSOR = "indexer";
+const MAX_RANGE = 2_000;
+
+/**
+ * Follows the contracts' events into the read model (claims and their history, attestations and
+ * batch verdicts) from a stored block cursor. `rebuild()` drops the read model and replays from the
+ * deployment block.
+ */
+export class Indexer {
+  private _running = false;
+  private _loop: Promise<void> | undefined;
+
+  constructor(
+    private readonly _db: AidProofDb,
+    private readonly _chain: ChainAdapter,
+    private readonly _fromBlock: number,
+    private readonly _pollMs: number,
+    private readonly _log: Logger,
+  ) {}
+
+  start(): void {
+    this._running = true;
+    this._loop = (async () => {
+      while (this._running) {
+        try {
+          await this.syncOnce();
+        } catch (error) {
+          this._log.warn({ err: error instanceof Error ? error.message : error }, "indexer sync failed; retrying");
+        }
+        await new Promise((resolve) => setTimeout(resolve, this._pollMs));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this._running = false;
+    await this._loop;
+  }
+
+  async rebuild(): Promise<void> {
+    this._db.resetReadModel();
+    await this.syncOnce();
+  }
+
+  /** Indexes every block up to the current head; returns the last block indexed. */
+  async syncOnce(): Promise<number> {
+    const head = await this._chain.blockNumber();
+    let from = (this._db.cursor(CURSOR) ?? this._fromBlock - 1) + 1;
+    while (from <= head) {
+      const to = Math.min(head, from + MAX_RANGE - 1);
+      const logs = await this._chain.provider.getLogs({
+        address: [this._chain.addresses.claimRegistry, this._chain.addresses.evidenceRegistry],
+        fromBlock: from,
+        toBlock: to,
+      });
+      const touchedClaims = this._apply(logs);
+      const claims = await Promise.all([...touchedClaims].map((id) => this._chain.claim(BigInt(id))));
+      this._db.transaction(() => {
+        for (const c of claims) {
+          if (c)
+            this._db.upsertClaim({
+              ...c,
+              evidenceRoot: /^0x0+$/.test(c.evidenceRoot) ? null : c.evidenceRoot,
+              updatedBlock: to,
+            });
+        }
+        this._db.setCursor(CURSOR, to);
+      });
+      from = to + 1;
+    }
+    return head;
+  }
+
+  private _apply(logs: Log[]): Set<string> {
+    const touched = new Set<string>();
+    const claims = this._chain.claimRegistry.interface;
+    const evidence = this._chain.evidenceRegistry.interface;
+    const claimAddress = this._chain.addresses.claimRegistry.toLowerCase();
+    this._db.transaction(() => {
+      for (const log of logs) {
+        if (log.address.toLowerCase() === claimAddress) {
+          const parsed = claims.parseLog(log);
+          if (!parsed) continue;
+          const claimId = parsed.args.claimId.toString();
+          touched.add(claimId);
+          const args = Object.fromEntries(
+            parsed.fragment.inputs.map((input, i) => {
+              const value = parsed.args[i];
+              return [input.name, typeof value === "bigint" ? value.toString() : value];
+            }),
+          );
+          this._db.addClaimEvent({
+            claimId,
+            blockNumber: log.blockNumber,
+            logIndex: log.index,
+            txHash: log.transactionHash,
+            name: parsed.name,
+            args,
+          });
+          continue;
+        }
+        const parsed = evidence.parseLog(log);
+        if (!parsed) continue;
+        const root = parsed.args.root as string;
+        if (parsed.name === "BatchAttested") {
+          this._db.upsertAttestation({
+            root,
+            validator: parsed.args.validator,
+            valid: parsed.args.valid,
+            txHash: log.transactionHash,
+            blockNumber: log.blockNumber,
+          });
+        } else if (parsed.name === "BatchConfirmed") {
+          this._db.setBatchStatus(root, "confirmed");
+        } else if (parsed.name === "BatchRejected") {
+          this._db.setBatchStatus(root, "rejected");
+        }
+      }
+    });
+    return touched;
+  }
+}

@@ -1,0 +1,146 @@
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { JsonRpcProvider, NonceManager, Wallet, parseEther, toQuantity } from "ethers";
+import { deploymentRecordSchema, type Config, type DeploymentRecord } from "../config";
+import { deployAidProof } from "../../../scripts/deploy/deployAidProof";
+import { startGateway, type Gateway } from "../gateway";
+import { ValidatorNode } from "../validator/validatorNode";
+import type { Logger } from "../logger";
+import { startAnvil, type ChainNode } from "./anvil";
+import { encryptionPublicKey, loadOrCreateKeys, type LocalKeys } from "./keys";
+
+export interface LocalStack {
+  gateway: Gateway;
+  rpcUrl: string;
+  deployment: DeploymentRecord;
+  chainNode?: ChainNode;
+  validators: ValidatorNode[];
+  keys?: LocalKeys;
+  stop(): Promise<void>;
+}
+
+const DISPUTE_WINDOW_SECONDS = 14 * 24 * 3600;
+const THRESHOLD = 2;
+
+function readDeployment(path: string): DeploymentRecord | undefined {
+  if (!existsSync(path)) return undefined;
+  const parsed = deploymentRecordSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  if (!parsed.success) throw new Error(`${path} is not a deployment record: ${parsed.error.message}`);
+  return parsed.data;
+}
+
+function writeDeployment(path: string, record: DeploymentRecord): void {
+  writeFileSync(`${path}.tmp`, JSON.stringify(record, null, 2));
+  renameSync(`${path}.tmp`, path);
+}
+
+/** Deploys the contracts with 3 local member organizations (M = 2) unless this data directory has them. */
+async function ensureDeployed(rpcUrl: string, keys: LocalKeys, path: string, log: Logger): Promise<DeploymentRecord> {
+  const provider = new JsonRpcProvider(rpcUrl, undefined, { batchMaxCount: 1 });
+  try {
+    const existing = readDeployment(path);
+    if (existing) {
+      if ((await provider.getCode(existing.addresses.consortium)) === "0x") {
+        throw new Error(
+          `the chain has no contracts at the addresses in ${path}: its state was lost; start with a new data directory`,
+        );
+      }
+      return existing;
+    }
+    // A dev chain: give the local keys ether (consortium chains run gas-free or pre-funded).
+    const accounts = [keys.deployer, keys.gateway, ...keys.members.map((m) => m.validatorKey)].map(
+      (k) => new Wallet(k).address,
+    );
+    for (const account of accounts)
+      await provider.send("anvil_setBalance", [account, toQuantity(parseEther("1000000"))]);
+    const deployer = new NonceManager(new Wallet(keys.deployer, provider));
+    const deployment = await deployAidProof(deployer, {
+      members: keys.members.map((m) => ({
+        account: new Wallet(m.validatorKey).address,
+        name: m.name,
+        encryptionKey: encryptionPublicKey(m.encryptionKey),
+      })),
+      threshold: THRESHOLD,
+      gateways: [new Wallet(keys.gateway).address],
+      disputeWindowSeconds: DISPUTE_WINDOW_SECONDS,
+    });
+    const record: DeploymentRecord = {
+      chainId: deployment.chainId.toString(),
+      deploymentBlock: deployment.deploymentBlock,
+      addresses: deployment.addresses,
+    };
+    writeDeployment(path, record);
+    log.info(record, "contracts deployed");
+    return record;
+  } finally {
+    provider.destroy();
+  }
+}
+
+/**
+ * The whole local consortium: an anvil node on loopback (or an external chain from the config), the
+ * contracts and three member organizations, the gateway API over the embedded store, and one
+ * validator per member. Keys and chain state live in the data directory and are reused.
+ */
+export async function startLocalStack(config: Config, log: Logger): Promise<LocalStack> {
+  let chainNode: ChainNode | undefined;
+  let keys: LocalKeys | undefined;
+  let rpcUrl: string;
+  let gatewayKey: string;
+  let deployment: DeploymentRecord;
+
+  if (config.rpcUrl) {
+    rpcUrl = config.rpcUrl;
+    gatewayKey = config.gatewayKey!;
+    const existing = readDeployment(config.deploymentFile);
+    if (!existing)
+      throw new Error(`external chain: no deployment record at ${config.deploymentFile} (see scripts/deploy.ts)`);
+    deployment = existing;
+  } else {
+    ({ keys } = loadOrCreateKeys(config.dataDir));
+    chainNode = await startAnvil(config.dataDir, config.chainPort, config.blockTimeSeconds);
+    rpcUrl = chainNode.rpcUrl;
+    gatewayKey = keys.gateway;
+    try {
+      deployment = await ensureDeployed(rpcUrl, keys, config.deploymentFile, log);
+    } catch (error) {
+      await chainNode.stop();
+      throw error;
+    }
+  }
+
+  const gateway = await startGateway(
+    config,
+    { rpcUrl, gatewayKey, addresses: deployment.addresses, deploymentBlock: deployment.deploymentBlock },
+    log,
+  );
+  const validators =
+    keys && config.runValidators
+      ? keys.members.map(
+          (m) =>
+            new ValidatorNode(
+              rpcUrl,
+              m.validatorKey,
+              deployment.addresses,
+              BigInt(deployment.chainId),
+              (cid) => gateway.store.get(cid),
+              deployment.deploymentBlock,
+              log.child({ component: "validator", member: m.name }),
+            ),
+        )
+      : [];
+  for (const v of validators) v.start();
+
+  return {
+    gateway,
+    rpcUrl,
+    deployment,
+    chainNode,
+    validators,
+    keys,
+    async stop() {
+      await Promise.all(validators.map((v) => v.stop()));
+      await gateway.stop();
+      await chainNode?.stop();
+    },
+  };
+}

@@ -1,0 +1,82 @@
+import { DomainError } from "../errors";
+import type { AidProofDb, BatchRow, ClaimRow } from "../db/database";
+import type { ChainAdapter } from "../chain/chainAdapter";
+import type { ClaimReader } from "./claimReader";
+
+export const CLAIM_STATES = ["None", "Filed", "UnderReview", "Approved", "Rejected", "Disputed", "Paid"] as const;
+export type ClaimStateName = (typeof CLAIM_STATES)[number];
+
+export interface FileClaimInput {
+  claimant: string;
+  planId: bigint;
+  amount: bigint;
+  metadataCid: string;
+  nonce: bigint;
+  deadline: bigint;
+  signature: string;
+}
+
+function publicClaim(c: ClaimRow) {
+  return {
+    claimId: c.claimId,
+    claimant: c.claimant,
+    planId: c.planId,
+    state: CLAIM_STATES[c.state],
+    amountRequested: c.amountRequested,
+    amountApproved: c.amountApproved,
+    metadataCid: c.metadataCid,
+    evidenceRoot: c.evidenceRoot,
+  };
+}
+
+/** Claims: relaying claimant-signed filings, and reading claims with history and evidence. */
+export class ClaimService {
+  constructor(
+    private readonly _db: AidProofDb,
+    private readonly _chain: ChainAdapter,
+    private readonly _reader: ClaimReader,
+  ) {}
+
+  async file(input: FileClaimInput) {
+    const filed = await this._chain.fileClaimFor(input);
+    const claim = await this._reader.claim(filed.claimId);
+    return { ...publicClaim(claim!), txHash: filed.txHash, blockNumber: filed.blockNumber };
+  }
+
+  async get(claimId: string) {
+    const claim = await this._reader.claim(claimId);
+    if (!claim) throw new DomainError("CLAIM_NOT_FOUND", `no claim ${claimId}`, { claimId });
+    const batches = new Map<string, BatchRow | undefined>();
+    const evidence = this._db.claimEvidence(claimId).map((e) => {
+      if (e.batchRoot && !batches.has(e.batchRoot)) batches.set(e.batchRoot, this._db.batch(e.batchRoot));
+      const batch = e.batchRoot ? batches.get(e.batchRoot) : undefined;
+      return {
+        receiptId: e.receiptId,
+        cid: e.cid,
+        contentHash: e.contentHash,
+        kind: e.kind === 1 ? "private" : "public",
+        size: e.size,
+        acceptedAt: new Date(e.createdAt).toISOString(),
+        batchRoot: e.batchRoot,
+        status:
+          !batch || batch.blockNumber === null
+            ? "pending"
+            : batch.status === "sent" || batch.status === "built"
+              ? "anchored"
+              : batch.status,
+      };
+    });
+    const history = this._db.claimEvents(claimId).map((e) => ({
+      event: e.name,
+      blockNumber: e.blockNumber,
+      txHash: e.txHash,
+      args: e.args,
+    }));
+    return { ...publicClaim(claim), history, evidence };
+  }
+
+  list(filter: { state?: ClaimStateName; limit: number; offset: number }) {
+    const state = filter.state === undefined ? undefined : CLAIM_STATES.indexOf(filter.state);
+    return this._db.claims({ state, limit: filter.limit, offset: filter.offset }).map(publicClaim);
+  }
+}

@@ -1,0 +1,172 @@
+import { randomUUID } from "node:crypto";
+import { verifyTypedData } from "ethers";
+import { DomainError } from "../errors";
+import { DuplicateNonceError, type AidProofDb } from "../db/database";
+import type { EvidenceStore, ByteSource } from "../store/evidenceStore";
+import type { ChainAdapter } from "../chain/chainAdapter";
+import { EVIDENCE_TYPES, evidenceDomain } from "../chain/typedData";
+import { EvidenceKind } from "../chain/evidenceLeaf";
+import { parseEnvelopeHeader } from "../crypto/envelope";
+import type { ClaimReader } from "./claimReader";
+
+/** Claim states that take evidence: Filed, UnderReview, Disputed. */
+const OPEN_STATES = new Set([1, 2, 5]);
+const HEAD_BYTES = 64 * 1024;
+const VALIDATOR_KEYS_TTL_MS = 10_000;
+
+export interface EvidenceSubmission {
+  claimId: bigint;
+  kind: EvidenceKind;
+  nonce: bigint;
+  deadline: bigint;
+  /** The SHA-256 the claimant signed, 0x-hex. */
+  contentHash: string;
+  signature: string;
+  content: ByteSource;
+}
+
+export interface AcceptedEvidence {
+  receiptId: string;
+  cid: string;
+  size: number;
+}
+
+/**
+ * Accepts one evidence upload: checks the claimant's EIP-712 signature, the claim and the nonce
+ * before reading the bytes, then stores them while hashing, and commits them to the store and the
+ * outbox only if they hash to the signed value. Resolves once the item is durable in the outbox.
+ */
+export class EvidenceService {
+  private _validatorKeys: { keys: string[]; at: number } | undefined;
+
+  constructor(
+    private readonly _db: AidProofDb,
+    private readonly _store: EvidenceStore,
+    private readonly _chain: ChainAdapter,
+    private readonly _claims: ClaimReader,
+    private readonly _maxBytes: number,
+    private readonly _onAccepted: () => void,
+  ) {}
+
+  async submit(input: EvidenceSubmission): Promise<AcceptedEvidence> {
+    const claimant = await this._checkAuthorization(input);
+    let head = Buffer.alloc(0);
+    const source = input.content;
+    const tapped = (async function* () {
+      for await (const chunk of source instanceof Uint8Array ? [source] : source) {
+        if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+        yield chunk;
+      }
+    })();
+    const recipients: string[] = [];
+    const stored = await this._store.put(tapped, {
+      maxBytes: this._maxBytes,
+      beforeCommit: async ({ sha256 }) => {
+        if (`0x${sha256}` !== input.contentHash.toLowerCase()) {
+          throw new DomainError("CONTENT_HASH_MISMATCH", "the uploaded bytes do not hash to the signed SHA-256", {
+            signed: input.contentHash,
+            received: `0x${sha256}`,
+          });
+        }
+        if (input.kind === EvidenceKind.Private) recipients.push(...(await this._checkEnvelope(head)));
+      },
+    });
+
+    const receiptId = randomUUID();
+    try {
+      await this._db.addEvidence({
+        receiptId,
+        claimId: input.claimId.toString(),
+        claimant,
+        contentHash: input.contentHash.toLowerCase(),
+        kind: input.kind,
+        cid: stored.cid,
+        size: stored.size,
+        nonce: input.nonce.toString(),
+        deadline: Number(input.deadline),
+        signature: input.signature,
+        recipients,
+        createdAt: Date.now(),
+        batchRoot: null,
+        leafIndex: null,
+      });
+    } catch (error) {
+      if (error instanceof DuplicateNonceError) throw nonceUsed(input.nonce);
+      throw error;
+    }
+    this._onAccepted();
+    return { receiptId, cid: stored.cid, size: stored.size };
+  }
+
+  /** Everything that can be checked before reading the file; returns the claimant. */
+  private async _checkAuthorization(input: EvidenceSubmission): Promise<string> {
+    if (input.deadline < BigInt(Math.floor(Date.now() / 1000))) {
+      throw new DomainError("SIGNATURE_EXPIRED", "the signed upload has expired", {
+        deadline: input.deadline.toString(),
+      });
+    }
+    let signer: string;
+    try {
+      signer = verifyTypedData(
+        evidenceDomain(this._chain.chainId, this._chain.addresses.evidenceRegistry),
+        EVIDENCE_TYPES,
+        {
+          claimId: input.claimId,
+          contentHash: input.contentHash,
+          kind: input.kind,
+          nonce: input.nonce,
+          deadline: input.deadline,
+        },
+        input.signature,
+      );
+    } catch {
+      throw new DomainError("INVALID_SIGNATURE", "the signature is malformed");
+    }
+    const claim = await this._claims.claim(input.claimId.toString());
+    if (!claim)
+      throw new DomainError("CLAIM_NOT_FOUND", `no claim ${input.claimId}`, { claimId: input.claimId.toString() });
+    if (signer.toLowerCase() !== claim.claimant.toLowerCase()) {
+      throw new DomainError("INVALID_SIGNATURE", "the signature is not the claimant's (wrong key, chain or fields)");
+    }
+    if (!OPEN_STATES.has(claim.state)) {
+      throw new DomainError("CLAIM_CLOSED_FOR_EVIDENCE", `claim ${input.claimId} takes no evidence in its state`, {
+        state: claim.state,
+      });
+    }
+    if (this._db.nonceUsed(claim.claimant, input.nonce.toString())) throw nonceUsed(input.nonce);
+    return claim.claimant;
+  }
+
+  /** A private item must be an envelope that every current validator can open. */
+  private async _checkEnvelope(head: Buffer): Promise<string[]> {
+    let recipients: string[];
+    try {
+      // Only the header is parsed here; 16 filler bytes stand for the tag the parser expects after it.
+      recipients = parseEnvelopeHeader(Buffer.concat([head, Buffer.alloc(16)])).recipients.map((r) => r.publicKey);
+    } catch (error) {
+      throw new DomainError(
+        "ENVELOPE_MALFORMED",
+        `private evidence must be an envelope: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    const missing = (await this._currentValidatorKeys()).filter((k) => !recipients.includes(k));
+    if (missing.length > 0) {
+      throw new DomainError("ENVELOPE_RECIPIENTS_MISSING", "the envelope is not readable by every validator", {
+        missing,
+      });
+    }
+    return recipients;
+  }
+
+  private async _currentValidatorKeys(): Promise<string[]> {
+    if (!this._validatorKeys || Date.now() - this._validatorKeys.at > VALIDATOR_KEYS_TTL_MS) {
+      const keys = (await this._chain.validatorEncryptionKeys()).map((k) => k.replace(/^0x/, "").toLowerCase());
+      this._validatorKeys = { keys, at: Date.now() };
+    }
+    return this._validatorKeys.keys;
+  }
+}
+
+function nonceUsed(nonce: bigint): DomainError {
+  return new DomainError("NONCE_ALREADY_USED", `nonce ${nonce} was used already`, { nonce: nonce.toString() });
+}

@@ -1,0 +1,115 @@
+import type { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { DomainError } from "../errors";
+import type { AidProofDb, AttestationRow, BatchRow, EvidenceRow } from "../db/database";
+import type { ChainAdapter } from "../chain/chainAdapter";
+import { buildEvidenceTree, EVIDENCE_LEAF_ENCODING, type EvidenceLeafValues } from "../chain/evidenceLeaf";
+import type { ProofBundle } from "../proof/bundle";
+
+export type ReceiptStatus = "pending" | "anchored" | "confirmed" | "rejected";
+
+export interface Receipt {
+  receiptId: string;
+  status: ReceiptStatus;
+  claimId: string;
+  claimant: string;
+  cid: string;
+  contentHash: string;
+  kind: number;
+  size: number;
+  acceptedAt: string;
+  batchRoot: string | null;
+  proof?: ProofBundle;
+  attestations?: { validator: string; valid: boolean; txHash: string; blockNumber: number }[];
+}
+
+const TREE_CACHE_SIZE = 64;
+
+/** Receipts and their proof bundles, rebuilt from the outbox and the batch rows. */
+export class ReceiptService {
+  private readonly _trees = new Map<string, StandardMerkleTree<EvidenceLeafValues>>();
+
+  constructor(
+    private readonly _db: AidProofDb,
+    private readonly _chain: ChainAdapter,
+  ) {}
+
+  receipt(receiptId: string): Receipt {
+    const item = this._db.evidence(receiptId);
+    if (!item) throw new DomainError("RECEIPT_NOT_FOUND", `no receipt ${receiptId}`, { receiptId });
+    const batch = item.batchRoot ? this._db.batch(item.batchRoot) : undefined;
+    const base: Receipt = {
+      receiptId,
+      status: "pending",
+      claimId: item.claimId,
+      claimant: item.claimant,
+      cid: item.cid,
+      contentHash: item.contentHash,
+      kind: item.kind,
+      size: item.size,
+      acceptedAt: new Date(item.createdAt).toISOString(),
+      batchRoot: item.batchRoot,
+    };
+    if (!batch || batch.blockNumber === null) return base;
+    const status: ReceiptStatus =
+      batch.status === "confirmed" || batch.status === "rejected" ? batch.status : "anchored";
+    const receipt: Receipt = { ...base, status, proof: this.bundle(item, batch) };
+    if (status !== "anchored") receipt.attestations = this._db.attestations(batch.root).map(publicAttestation);
+    return receipt;
+  }
+
+  /** The proof bundle of an anchored item (DESIGN §3.6, docs/proof-bundle.md). */
+  bundle(item: EvidenceRow, batch: BatchRow): ProofBundle {
+    const tree = this._tree(batch.root);
+    const index = item.leafIndex!;
+    const values = tree.at(index)!;
+    return {
+      version: 1,
+      type: "aidproof/evidence-proof",
+      leaf: {
+        claimId: item.claimId,
+        claimant: item.claimant,
+        contentHash: item.contentHash,
+        kind: item.kind,
+        cid: item.cid,
+      },
+      leafEncoding: [...EVIDENCE_LEAF_ENCODING],
+      leafHash: tree.leafHash(values),
+      proof: tree.getProof(index),
+      root: batch.root,
+      batch: {
+        index: batch.batchIndex!,
+        leafCount: batch.leafCount,
+        manifestCid: batch.manifestCid,
+        txHash: batch.txHash,
+        blockNumber: batch.blockNumber!,
+        blockTimestamp: batch.blockTime!,
+      },
+      contract: { evidenceRegistry: this._chain.addresses.evidenceRegistry, chainId: this._chain.chainId.toString() },
+    };
+  }
+
+  private _tree(root: string): StandardMerkleTree<EvidenceLeafValues> {
+    let tree = this._trees.get(root);
+    if (!tree) {
+      const items = this._db.batchEvidence(root);
+      tree = buildEvidenceTree(
+        items.map((i) => ({
+          claimId: BigInt(i.claimId),
+          claimant: i.claimant,
+          contentHash: i.contentHash,
+          kind: i.kind as 0 | 1,
+          cid: i.cid,
+        })),
+      );
+      if (tree.root !== root)
+        throw new DomainError("INTERNAL_ERROR", `stored batch ${root} does not rebuild to its root`);
+      if (this._trees.size >= TREE_CACHE_SIZE) this._trees.delete(this._trees.keys().next().value!);
+      this._trees.set(root, tree);
+    }
+    return tree;
+  }
+}
+
+export function publicAttestation(a: AttestationRow) {
+  return { validator: a.validator, valid: a.valid, txHash: a.txHash, blockNumber: a.blockNumber };
+}
