@@ -57,6 +57,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     receipts: new ReceiptService(db, chain),
     batches: new BatchService(db),
     store,
+    chain,
     metrics,
     log: log.child({ component: "http" }),
     rateLimitPerMinute: config.rateLimitPerMinute,

@@ -233,6 +233,26 @@ export class ChainAdapter {
     });
   }
 
+  async consortiumInfo(): Promise<{
+    threshold: number;
+    members: { account: string; name: string; encryptionKey: string }[];
+  }> {
+    return onChain(async () => {
+      const [threshold, accounts] = await Promise.all([this.consortium.threshold(), this.consortium.members()]);
+      const members = await Promise.all(
+        accounts.map(async (account) => {
+          const m = await this.consortium.member(account);
+          return { account, name: m.name, encryptionKey: m.encryptionKey };
+        }),
+      );
+      return { threshold: Number(threshold), members };
+    });
+  }
+
+  async claimNonce(claimant: string): Promise<bigint> {
+    return onChain(() => this.claimRegistry.nonces(claimant));
+  }
+
   async validatorEncryptionKeys(): Promise<string[]> {
     return onChain(async () => {
       const members = await this.consortium.members();

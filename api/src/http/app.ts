@@ -15,6 +15,8 @@ import { claimsRouter } from "./routes/claims";
 import { batchesRouter, receiptsRouter } from "./routes/receipts";
 import { healthRouter, type ReadinessProbe } from "./routes/health";
 import { ipfsRouter } from "./routes/ipfs";
+import { consortiumRouter } from "./routes/consortium";
+import type { ChainAdapter } from "../chain/chainAdapter";
 
 export interface AppDependencies {
   claims: ClaimService;
@@ -22,6 +24,7 @@ export interface AppDependencies {
   receipts: ReceiptService;
   batches: BatchService;
   store: EvidenceStore;
+  chain: ChainAdapter;
   metrics: Metrics;
   log: Logger;
   probes: ReadinessProbe[];
@@ -69,6 +72,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(receiptsRouter(deps.receipts));
   app.use(batchesRouter(deps.batches));
   app.use(ipfsRouter(deps.store));
+  app.use(consortiumRouter(deps.chain));
   app.use(healthRouter(deps.metrics, deps.probes));
   const document = openApiDocument(deps.version);
   app.get("/openapi.json", (_req, res) => {

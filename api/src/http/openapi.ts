@@ -127,6 +127,19 @@ export function openApiDocument(version: string) {
           },
         },
       },
+      "/consortium": {
+        get: {
+          summary: "Chain id, contract addresses, threshold, members and their encryption keys",
+          responses: { "200": json("consortium") },
+        },
+      },
+      "/claimants/{address}": {
+        get: {
+          summary: "A claimant's next FileClaim/DisputeClaim nonce",
+          parameters: [{ name: "address", in: "path", required: true, schema: { type: "string" } }],
+          responses: { "200": json("the nonce"), ...errors(400) },
+        },
+      },
       "/health": { get: { summary: "Liveness", responses: { "200": json("alive") } } },
       "/ready": {
         get: {

@@ -45,6 +45,10 @@ export async function startAnvil(dataDir: string, port: number, blockTimeSeconds
     ],
     { stdio: ["ignore", "ignore", "pipe"] },
   );
+  // Never leave a chain node behind this process, whatever way it exits.
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+  child.once("exit", () => process.removeListener("exit", killOnExit));
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
   const rpcUrl = `http://127.0.0.1:${port}`;

@@ -1,0 +1,220 @@
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { stat } from "node:fs/promises";
+import { Command, CommanderError, Option } from "commander";
+import { Wallet } from "ethers";
+import { DomainError } from "../errors";
+import { AidProofClient } from "../sdk/client";
+import { verifyProofBundle } from "../proof/bundle";
+
+/** Exit codes: 0 ok; 1 rejected or failed verification; 2 bad usage or input; 3 gateway or chain unreachable. */
+const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+
+interface GlobalOptions {
+  gateway: string;
+  keyFile?: string;
+  json?: boolean;
+}
+
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+function claimantWallet(options: GlobalOptions): Wallet {
+  const fromEnv = process.env.AIDPROOF_CLAIMANT_KEY;
+  if (options.keyFile) {
+    if (!existsSync(options.keyFile))
+      throw new CliError(
+        `key file ${options.keyFile} does not exist (create one: aidproof keygen --out FILE)`,
+        EXIT.usage,
+      );
+    return new Wallet(readFileSync(options.keyFile, "utf8").trim());
+  }
+  if (fromEnv) return new Wallet(fromEnv);
+  throw new CliError("no claimant key: pass --key-file FILE or set AIDPROOF_CLAIMANT_KEY", EXIT.usage);
+}
+
+function output(options: GlobalOptions, value: unknown, human: string): void {
+  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);
+}
+
+function progressBar(label: string): (sent: number, total: number) => void {
+  if (!process.stderr.isTTY) return () => undefined;
+  let last = -1;
+  return (sent, total) => {
+    const pct = total === 0 ? 100 : Math.floor((sent / total) * 100);
+    if (pct === last) return;
+    last = pct;
+    const width = 30;
+    const filled = Math.round((pct / 100) * width);
+    process.stderr.write(
+      `\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${pct}%${pct === 100 ? "\n" : ""}`,
+    );
+  };
+}
+
+function positiveBigInt(value: string, name: string): bigint {
+  if (!/^\d+$/.test(value)) throw new CliError(`${name} must be a non-negative integer, got "${value}"`, EXIT.usage);
+  return BigInt(value);
+}
+
+export function buildProgram(): Command {
+  const program = new Command("aidproof")
+    .description("AidProof claimant and verifier CLI: file claims, submit evidence, fetch and verify proofs")
+    .addOption(
+      new Option("--gateway <url>", "gateway API URL").env("AIDPROOF_GATEWAY_URL").default("http://127.0.0.1:8080"),
+    )
+    .option("--key-file <path>", "file holding the claimant's private key (or set AIDPROOF_CLAIMANT_KEY)")
+    .option("--json", "machine-readable output")
+    .showHelpAfterError()
+    .exitOverride();
+
+  program
+    .command("keygen")
+    .description("create a new claimant key file")
+    .requiredOption("--out <path>", "where to write the key (refuses to overwrite)")
+    .action((opts: { out: string }) => {
+      if (existsSync(opts.out)) throw new CliError(`${opts.out} exists; not overwriting`, EXIT.usage);
+      const wallet = Wallet.createRandom();
+      writeFileSync(opts.out, `${wallet.privateKey}\n`, { mode: 0o600 });
+      output(
+        program.opts(),
+        { address: wallet.address, keyFile: opts.out },
+        `claimant ${wallet.address}, key in ${opts.out}`,
+      );
+    });
+
+  const claim = program.command("claim").description("claims");
+  claim
+    .command("create")
+    .description("file a claim (signed by you, relayed on chain by the gateway)")
+    .requiredOption("--plan <id>", "plan id")
+    .requiredOption("--amount <n>", "amount asked, in the plan's smallest unit")
+    .requiredOption("--metadata-cid <cid>", "CID of the claim's (encrypted) metadata")
+    .action(async (opts: { plan: string; amount: string; metadataCid: string }) => {
+      const global = program.opts<GlobalOptions>();
+      const client = new AidProofClient(global.gateway, claimantWallet(global));
+      const filed = await client.createClaim({
+        planId: positiveBigInt(opts.plan, "--plan"),
+        amount: positiveBigInt(opts.amount, "--amount"),
+        metadataCid: opts.metadataCid,
+      });
+      output(global, filed, `claim ${filed.claimId} filed (tx ${filed.txHash})`);
+    });
+
+  const evidence = program.command("evidence").description("evidence");
+  evidence
+    .command("submit")
+    .description("upload evidence files for a claim (private: encrypted for the validators; default)")
+    .argument("<claimId>", "the claim")
+    .argument("<files...>", "files to submit")
+    .option("--public", "upload the files as public evidence, unencrypted")
+    .action(async (claimId: string, files: string[], opts: { public?: boolean }) => {
+      const global = program.opts<GlobalOptions>();
+      const client = new AidProofClient(global.gateway, claimantWallet(global));
+      const id = positiveBigInt(claimId, "claimId");
+      for (const file of files) {
+        if (!(await stat(file).catch(() => undefined))?.isFile())
+          throw new CliError(`${file} is not a readable file`, EXIT.usage);
+      }
+      const results = [];
+      for (const file of files) {
+        const kind = opts.public ? "public" : "private";
+        const submitted = await client.submitEvidence(id, file, { kind, onProgress: progressBar(file) });
+        results.push(submitted);
+        if (!global.json) process.stdout.write(`${file}: receipt ${submitted.receiptId} (${kind}, ${submitted.cid})\n`);
+      }
+      if (global.json) output(global, results, "");
+    });
+
+  program
+    .command("receipt")
+    .description("show a receipt; with --out, save its proof bundle")
+    .argument("<receiptId>")
+    .addOption(
+      new Option("--wait <status>", "wait until the receipt is anchored or confirmed").choices([
+        "anchored",
+        "confirmed",
+      ]),
+    )
+    .option("--timeout <seconds>", "how long --wait waits", "120")
+    .option("--out <path>", "write the proof bundle (JSON) here")
+    .action(async (receiptId: string, opts: { wait?: "anchored" | "confirmed"; timeout: string; out?: string }) => {
+      const global = program.opts<GlobalOptions>();
+      const client = new AidProofClient(global.gateway);
+      const receipt = opts.wait
+        ? await client.waitForReceipt(receiptId, opts.wait, Number(opts.timeout) * 1000)
+        : await client.receipt(receiptId);
+      if (opts.out) {
+        if (!receipt.proof)
+          throw new CliError(`receipt ${receiptId} is ${receipt.status}: no proof bundle yet`, EXIT.failed);
+        writeFileSync(opts.out, `${JSON.stringify(receipt.proof, null, 2)}\n`);
+      }
+      output(
+        global,
+        receipt,
+        `receipt ${receiptId}: ${receipt.status}${opts.out ? `; proof bundle in ${opts.out}` : ""}`,
+      );
+    });
+
+  program
+    .command("verify")
+    .description("verify a proof bundle against the chain alone (no gateway); exit 0 when every check passes")
+    .argument("<bundle>", "proof bundle JSON file")
+    .requiredOption("--rpc <url>", "any RPC endpoint of the chain")
+    .option("--file <path>", "also check that this file's SHA-256 is the anchored one")
+    .action(async (bundlePath: string, opts: { rpc: string; file?: string }) => {
+      const global = program.opts<GlobalOptions>();
+      let bundle: unknown;
+      try {
+        bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
+      } catch (error) {
+        throw new CliError(`cannot read ${bundlePath}: ${error instanceof Error ? error.message : error}`, EXIT.usage);
+      }
+      let file: Buffer | undefined;
+      if (opts.file) {
+        if (!existsSync(opts.file)) throw new CliError(`${opts.file} does not exist`, EXIT.usage);
+        file = readFileSync(opts.file);
+      }
+      const result = await verifyProofBundle(bundle, opts.rpc, file);
+      const human = [
+        ...result.checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.ok ? ` (${c.detail})` : ""}`),
+        result.ok ? "VERIFIED" : "NOT VERIFIED",
+      ].join("\n");
+      output(global, result, human);
+      if (!result.ok) {
+        const unreachable = result.checks.some((c) => c.name === "RPC endpoint reachable" && !c.ok);
+        throw new CliError("", unreachable ? EXIT.unreachable : EXIT.failed);
+      }
+    });
+
+  return program;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error instanceof CliError) {
+      if (error.message) process.stderr.write(`aidproof: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof DomainError) {
+      process.stderr.write(`aidproof: ${error.code}: ${error.message}\n`);
+      return error.code === "GATEWAY_UNREACHABLE" ? EXIT.unreachable : EXIT.failed;
+    }
+    process.stderr.write(`aidproof: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module || process.argv[1]?.endsWith("aidproof.js") || process.argv[1]?.endsWith("aidproof")) {
+  void run(process.argv).then((code) => process.exit(code));
+}

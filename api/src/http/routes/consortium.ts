@@ -1,0 +1,20 @@
+import { Router } from "express";
+import { z } from "zod";
+import type { ChainAdapter } from "../../chain/chainAdapter";
+import { validate } from "../validate";
+
+const claimantParams = z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed address") });
+
+/** What a client needs to sign and encrypt: chain, contracts, members and their encryption keys. */
+export function consortiumRouter(chain: ChainAdapter): Router {
+  const router = Router();
+  router.get("/consortium", async (_req, res) => {
+    const info = await chain.consortiumInfo();
+    res.json({ chainId: chain.chainId.toString(), contracts: chain.addresses, ...info });
+  });
+  router.get("/claimants/:address", async (req, res) => {
+    const { address } = validate(claimantParams, req.params, "path");
+    res.json({ address, claimNonce: (await chain.claimNonce(address)).toString() });
+  });
+  return router;
+}

@@ -1,0 +1,240 @@
+import { createHash, randomBytes } from "node:crypto";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pipeline } from "node:stream/promises";
+import { Readable } from "node:stream";
+import type { BaseWallet, TypedDataDomain } from "ethers";
+import { DomainError } from "../errors";
+import { EVIDENCE_TYPES, FILE_CLAIM_TYPES, evidenceDomain } from "../chain/typedData";
+import { encryptEnvelope } from "../crypto/envelope";
+import type { ProofBundle } from "../proof/bundle";
+
+export interface ConsortiumInfo {
+  chainId: string;
+  contracts: { consortium: string; evidenceRegistry: string; claimRegistry: string; juryCourt: string };
+  threshold: number;
+  members: { account: string; name: string; encryptionKey: string }[];
+}
+
+export interface ReceiptView {
+  receiptId: string;
+  status: "pending" | "anchored" | "confirmed" | "rejected";
+  claimId: string;
+  cid: string;
+  contentHash: string;
+  proof?: ProofBundle;
+  attestations?: { validator: string; valid: boolean }[];
+}
+
+export interface SubmittedEvidence {
+  receiptId: string;
+  cid: string;
+  size: number;
+  file: string;
+  kind: "public" | "private";
+}
+
+/** An error answer of the gateway, with its stable code. */
+export class GatewayError extends DomainError {
+  constructor(
+    readonly status: number,
+    code: string,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
+    super(code, message, details);
+  }
+}
+
+const SIGNATURE_LIFETIME_SECONDS = 3600;
+const deadline = () => BigInt(Math.floor(Date.now() / 1000) + SIGNATURE_LIFETIME_SECONDS);
+
+/**
+ * The claimant's SDK: files claims and submits evidence through a gateway, signing with the
+ * claimant's key and encrypting private files for every validator before they leave the machine.
+ */
+export class AidProofClient {
+  private _info: ConsortiumInfo | undefined;
+
+  constructor(
+    readonly gatewayUrl: string,
+    private readonly _claimant?: BaseWallet,
+  ) {}
+
+  /** The claimant's key; reading receipts needs none. */
+  private get _wallet(): BaseWallet {
+    if (!this._claimant)
+      throw new DomainError("NO_CLAIMANT_KEY", "this operation signs: give the client a claimant key");
+    return this._claimant;
+  }
+
+  get address(): string {
+    return this._wallet.address;
+  }
+
+  async consortium(): Promise<ConsortiumInfo> {
+    this._info ??= await this._json<ConsortiumInfo>("GET", "/consortium");
+    return this._info;
+  }
+
+  /** Signs a FileClaim with the claimant's current nonce and has the gateway relay it. */
+  async createClaim(input: {
+    planId: bigint;
+    amount: bigint;
+    metadataCid: string;
+  }): Promise<{ claimId: string; txHash: string }> {
+    const info = await this.consortium();
+    const { claimNonce } = await this._json<{ claimNonce: string }>("GET", `/claimants/${this.address}`);
+    const domain = this._claimDomain(info);
+    const message = { claimant: this.address, ...input, nonce: BigInt(claimNonce), deadline: deadline() };
+    const signature = await this._wallet.signTypedData(domain, FILE_CLAIM_TYPES, message);
+    return this._json("POST", "/claims", {
+      claimant: this.address,
+      planId: input.planId.toString(),
+      amount: input.amount.toString(),
+      metadataCid: input.metadataCid,
+      nonce: message.nonce.toString(),
+      deadline: message.deadline.toString(),
+      signature,
+    });
+  }
+
+  /**
+   * Uploads one file as evidence. Private files are first encrypted (to a temporary file, streaming)
+   * for every member's encryption key; what is hashed, signed and uploaded is that envelope.
+   */
+  async submitEvidence(
+    claimId: bigint,
+    path: string,
+    options: { kind: "public" | "private"; onProgress?: (sent: number, total: number) => void },
+  ): Promise<SubmittedEvidence> {
+    const info = await this.consortium();
+    const work = await mkdtemp(join(tmpdir(), "aidproof-upload-"));
+    try {
+      let upload = path;
+      if (options.kind === "private") {
+        upload = join(work, "envelope");
+        const recipients = info.members.map((m) => m.encryptionKey);
+        await pipeline(Readable.from(encryptEnvelope(createReadStream(path), recipients)), createWriteStream(upload));
+      }
+      const hash = createHash("sha256");
+      for await (const chunk of createReadStream(upload)) hash.update(chunk as Buffer);
+      const contentHash = `0x${hash.digest("hex")}`;
+      const message = {
+        claimId,
+        contentHash,
+        kind: options.kind === "private" ? 1 : 0,
+        nonce: BigInt(`0x${randomBytes(16).toString("hex")}`),
+        deadline: deadline(),
+      };
+      const domain = evidenceDomain(BigInt(info.chainId), info.contracts.evidenceRegistry);
+      const signature = await this._wallet.signTypedData(domain, EVIDENCE_TYPES, message);
+      const fields = {
+        kind: options.kind,
+        contentHash,
+        nonce: message.nonce.toString(),
+        deadline: message.deadline.toString(),
+        signature,
+      };
+      const accepted = await this._upload(`/claims/${claimId}/evidence`, fields, upload, options.onProgress);
+      return { ...accepted, file: path, kind: options.kind };
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  }
+
+  receipt(receiptId: string): Promise<ReceiptView> {
+    return this._json("GET", `/receipts/${receiptId}`);
+  }
+
+  /** Polls until the receipt reaches `status` (anchored, or confirmed by M validators). */
+  async waitForReceipt(receiptId: string, status: "anchored" | "confirmed", timeoutMs = 60_000): Promise<ReceiptView> {
+    const until = Date.now() + timeoutMs;
+    const rank = { pending: 0, anchored: 1, confirmed: 2, rejected: 2 };
+    for (;;) {
+      const receipt = await this.receipt(receiptId);
+      if (rank[receipt.status] >= rank[status]) return receipt;
+      if (Date.now() > until)
+        throw new DomainError("TIMEOUT", `receipt ${receiptId} still ${receipt.status} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+
+  private _claimDomain(info: ConsortiumInfo): TypedDataDomain {
+    return {
+      name: "AidProof ClaimRegistry",
+      version: "1",
+      chainId: BigInt(info.chainId),
+      verifyingContract: info.contracts.claimRegistry,
+    };
+  }
+
+  /** Streams a multipart body (fields, then the file) and reports bytes sent. */
+  private async _upload(
+    path: string,
+    fields: Record<string, string>,
+    file: string,
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<{ receiptId: string; cid: string; size: number }> {
+    const boundary = `aidproof-${randomBytes(12).toString("hex")}`;
+    const total = (await stat(file)).size;
+    const head = Buffer.from(
+      Object.entries(fields)
+        .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+        .join("") +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="evidence"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
+    const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+    let sent = 0;
+    const body = Readable.from(
+      (async function* () {
+        yield head;
+        for await (const chunk of createReadStream(file)) {
+          sent += (chunk as Buffer).length;
+          onProgress?.(sent, total);
+          yield chunk as Buffer;
+        }
+        yield tail;
+      })(),
+    );
+    return this._json("POST", path, body, `multipart/form-data; boundary=${boundary}`);
+  }
+
+  private async _json<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path, this.gatewayUrl), {
+        method,
+        headers: body === undefined ? {} : { "content-type": contentType },
+        body:
+          body === undefined
+            ? undefined
+            : body instanceof Readable
+              ? (Readable.toWeb(body) as ReadableStream)
+              : JSON.stringify(body),
+        duplex: "half",
+      } as RequestInit);
+    } catch (error) {
+      throw new DomainError(
+        "GATEWAY_UNREACHABLE",
+        `cannot reach ${this.gatewayUrl}: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    const text = await response.text();
+    const parsed = text
+      ? (JSON.parse(text) as T & { error?: { code: string; message: string; details?: Record<string, unknown> } })
+      : ({} as T);
+    if (!response.ok) {
+      const e = (parsed as { error?: { code: string; message: string; details?: Record<string, unknown> } }).error;
+      throw new GatewayError(
+        response.status,
+        e?.code ?? "HTTP_ERROR",
+        e?.message ?? `HTTP ${response.status}`,
+        e?.details,
+      );
+    }
+    return parsed;
+  }
+}
