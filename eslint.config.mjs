@@ -2,13 +2,33 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules", "artifacts", "cache", "typechain-types", "coverage", "dist", "data"] },
+  {
+    ignores: [
+      "node_modules",
+      "**/node_modules",
+      "artifacts",
+      "cache",
+      "typechain-types",
+      "coverage",
+      "dist",
+      "data",
+      "demo-output",
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
     },
+  },
+  {
+    files: ["bin/**/*.js", "tools/**/*.cjs"],
+    languageOptions: {
+      sourceType: "commonjs",
+      globals: { process: "readonly", require: "readonly", __dirname: "readonly", Promise: "readonly" },
+    },
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   {
     files: ["test/**/*.ts"],

@@ -18,7 +18,7 @@ export const configSchema = z
     AIDPROOF_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
     AIDPROOF_RPC_URL: z.url().optional(),
     AIDPROOF_CHAIN_PORT: z.coerce.number().int().min(1).max(65535).default(8545),
-    AIDPROOF_BLOCK_TIME_SECONDS: z.coerce.number().int().min(1).default(1),
+    AIDPROOF_BLOCK_TIME_SECONDS: z.coerce.number().int().min(0).default(1),
     AIDPROOF_DEPLOYMENT_FILE: z.string().optional(),
     AIDPROOF_GATEWAY_KEY: privateKey.optional(),
     AIDPROOF_IPFS_BACKEND: z.enum(["embedded", "kubo"]).default("embedded"),
@@ -68,6 +68,7 @@ export interface Config {
   /** Undefined: start the embedded chain node. */
   rpcUrl?: string;
   chainPort: number;
+  /** Block period of the embedded chain; 0 mines a block per transaction (tests). */
   blockTimeSeconds: number;
   gatewayKey?: string;
   /** Deployment record (addresses, chain id, deployment block): written by the local stack, read for an external chain. */

@@ -1,9 +1,9 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { freePort } from "./ports";
 
 const TOOL_DIR = resolve(__dirname, "../../tools/js-ipfs");
 const BIN = join(TOOL_DIR, "node_modules/ipfs/src/cli.js");
@@ -13,20 +13,6 @@ export interface JsIpfsDaemon {
   /** Kubo RPC API base URL. */
   rpcUrl: string;
   stop(): Promise<void>;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address ? resolvePort(address.port) : reject(new Error("no port")),
-      );
-    });
-  });
 }
 
 /** Installs the test-only js-ipfs daemon (tools/js-ipfs, its own lockfile) if it is not there yet. */

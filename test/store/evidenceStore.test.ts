@@ -7,7 +7,8 @@ import { openEvidenceStore } from "../../api/src/store/openStore";
 import type { EvidenceStore } from "../../api/src/store/evidenceStore";
 import { BlockMismatchError } from "../../api/src/store/errors";
 import { collect, deterministicBytes, randomStream } from "../support/bytes";
-import { freePort, startJsIpfs, type JsIpfsDaemon } from "../../scripts/support/jsIpfsDaemon";
+import { startJsIpfs, type JsIpfsDaemon } from "../../scripts/support/jsIpfsDaemon";
+import { freePort } from "../../scripts/support/ports";
 import { storeSuite } from "./storeSuite";
 
 const MiB = 1024 * 1024;

@@ -70,7 +70,9 @@ export function toDomainError(error: unknown): DomainError {
       });
     }
   }
-  if (isError(error, "CALL_EXCEPTION")) return new DomainError("CONTRACT_REJECTED", "the contract rejected the call");
+  if (isError(error, "CALL_EXCEPTION")) {
+    return new DomainError("CONTRACT_REJECTED", "the contract rejected the call", { reason: error.shortMessage });
+  }
   return new ChainUnavailableError(error instanceof Error ? error.message.split("\n")[0] : String(error));
 }
 
@@ -222,7 +224,13 @@ export class ChainAdapter {
         input.signature,
       );
       const receipt = (await this.provider.waitForTransaction(tx.hash, 1, 120_000))!;
-      if (receipt.status !== 1) throw new DomainError("CONTRACT_REJECTED", "the claim transaction reverted");
+      if (receipt.status !== 1) {
+        // Simulated fine, reverted when mined: the same signature was relayed concurrently.
+        if ((await this.claimRegistry.nonces(input.claimant)) > input.nonce) {
+          throw new DomainError(DOMAIN_ERRORS.InvalidAccountNonce.code, DOMAIN_ERRORS.InvalidAccountNonce.message);
+        }
+        throw new DomainError("CONTRACT_REJECTED", "the claim transaction reverted");
+      }
       const filed = receipt.logs
         .map((log) => this.claimRegistry.interface.parseLog(log))
         .find((parsed) => parsed?.name === "ClaimFiled");

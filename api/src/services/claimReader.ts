@@ -9,8 +9,11 @@ export class ClaimReader {
   ) {}
 
   async claim(claimId: string): Promise<ClaimRow | undefined> {
-    const indexed = this._db.claim(claimId);
-    if (indexed) return indexed;
+    return this._db.claim(claimId) ?? this.current(claimId);
+  }
+
+  /** The claim as the chain has it now (the read model may lag by an indexer round). */
+  async current(claimId: string): Promise<ClaimRow | undefined> {
     const onChain = await this._chain.claim(BigInt(claimId));
     if (!onChain) return undefined;
     const row: ClaimRow = {
@@ -18,7 +21,7 @@ export class ClaimReader {
       evidenceRoot: /^0x0+$/.test(onChain.evidenceRoot) ? null : onChain.evidenceRoot,
       updatedBlock: 0, // the indexer overwrites it with the block it saw the claim at
     };
-    this._db.upsertClaim(row);
+    if (!this._db.claim(claimId)) this._db.upsertClaim(row);
     return row;
   }
 }

@@ -122,7 +122,8 @@ export class EvidenceService {
     } catch {
       throw new DomainError("INVALID_SIGNATURE", "the signature is malformed");
     }
-    const claim = await this._claims.claim(input.claimId.toString());
+    // The chain, not the read model: a claim decided a moment ago must not take more evidence.
+    const claim = await this._claims.current(input.claimId.toString());
     if (!claim)
       throw new DomainError("CLAIM_NOT_FOUND", `no claim ${input.claimId}`, { claimId: input.claimId.toString() });
     if (signer.toLowerCase() !== claim.claimant.toLowerCase()) {

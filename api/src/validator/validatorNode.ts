@@ -43,6 +43,8 @@ export class ValidatorNode {
   private _running = false;
   private _loop: Promise<void> | undefined;
   private _cursor: number;
+  /** This member's transactions, one at a time: nonces never race or gap. */
+  private _txQueue: Promise<unknown> = Promise.resolve();
 
   constructor(
     rpcUrl: string,
@@ -76,7 +78,6 @@ export class ValidatorNode {
         try {
           await this.processNewBatches();
         } catch (error) {
-          this._signer.reset();
           this._log.warn({ err: error instanceof Error ? error.message : error }, "validator round failed; retrying");
         }
         await new Promise((resolve) => setTimeout(resolve, this._pollMs));
@@ -88,6 +89,35 @@ export class ValidatorNode {
     this._running = false;
     await this._loop;
     this._provider.destroy();
+  }
+
+  /** Filed -> UnderReview, signed by this member. */
+  async startReview(claimId: bigint): Promise<void> {
+    await this._transact(() => this._claimsAs().startReview(claimId));
+  }
+
+  /** Endorses a review decision over `evidenceRoot` (1 = approve, 2 = reject). */
+  async endorse(claimId: bigint, decision: 1 | 2, evidenceRoot: string, amount: bigint): Promise<void> {
+    await this._transact(() => this._claimsAs().endorse(claimId, decision, evidenceRoot, amount));
+  }
+
+  private _transact(send: () => Promise<{ hash: string }>): Promise<void> {
+    const run = this._txQueue.then(async () => {
+      try {
+        const tx = await send();
+        const receipt = await this._provider.waitForTransaction(tx.hash, 1, 120_000);
+        if (receipt?.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);
+      } catch (error) {
+        this._signer.reset();
+        throw error;
+      }
+    });
+    this._txQueue = run.catch(() => undefined);
+    return onChain(() => run);
+  }
+
+  private _claimsAs(): ClaimRegistry {
+    return this._claims.connect(this._signer);
   }
 
   /** Verifies and attests every batch anchored since the last round that this validator has not attested. */
@@ -102,7 +132,7 @@ export class ValidatorNode {
       if ([...valid, ...invalid].includes(me)) continue;
       const verdict = await this.verifyBatch(root, Number(leafCount), manifestCid);
       if (!verdict.valid) this._log.warn({ root, problems: verdict.problems.slice(0, 10) }, "batch is invalid");
-      await onChain(async () => (await this._evidence.attestBatch(root, verdict.valid)).wait());
+      await this._transact(() => this._evidence.attestBatch(root, verdict.valid));
       this._log.info({ root, valid: verdict.valid }, "batch attested");
     }
     this._cursor = head;
