@@ -32,7 +32,9 @@ export async function startAnvil(dataDir: string, port: number, blockTimeSeconds
       "127.0.0.1",
       "--port",
       String(port),
-      ...(blockTimeSeconds > 0 ? ["--block-time", String(blockTimeSeconds)] : []),
+      // 0: a block per transaction, plus a block every second for transactions that arrive while
+      // one is being mined (anvil's automine alone leaves those pending until the next one).
+      ...(blockTimeSeconds > 0 ? ["--block-time", String(blockTimeSeconds)] : ["--mixed-mining", "--block-time", "1"]),
       "--chain-id",
       "31337",
       "--state",
