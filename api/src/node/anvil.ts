@@ -41,7 +41,10 @@ export async function startAnvil(dataDir: string, port: number, blockTimeSeconds
       join(chainDir, "anvil-state.json"),
       "--state-interval",
       "1",
+      // Keep the last 256 states in memory and none on disk: without a bound anvil writes every old
+      // state under ~/.foundry, and with none kept a call racing a new block can find its state gone.
       "--prune-history",
+      "256",
       "--silent",
     ],
     { stdio: ["ignore", "ignore", "pipe"] },

@@ -122,8 +122,7 @@ export class EvidenceService {
     } catch {
       throw new DomainError("INVALID_SIGNATURE", "the signature is malformed");
     }
-    // The chain, not the read model: a claim decided a moment ago must not take more evidence.
-    const claim = await this._claims.current(input.claimId.toString());
+    const claim = await this._claim(input.claimId.toString());
     if (!claim)
       throw new DomainError("CLAIM_NOT_FOUND", `no claim ${input.claimId}`, { claimId: input.claimId.toString() });
     if (signer.toLowerCase() !== claim.claimant.toLowerCase()) {
@@ -136,6 +135,20 @@ export class EvidenceService {
     }
     if (this._db.nonceUsed(claim.claimant, input.nonce.toString())) throw nonceUsed(input.nonce);
     return claim.claimant;
+  }
+
+  /**
+   * The claim as the chain has it (a claim decided a moment ago must not take more evidence); while
+   * the chain is unreachable, as the read model last saw it, so uploads go on during an outage.
+   */
+  private async _claim(claimId: string) {
+    try {
+      return await this._claims.current(claimId);
+    } catch (error) {
+      if (error instanceof DomainError && error.code === "CHAIN_UNAVAILABLE" && this._db.claim(claimId))
+        return this._db.claim(claimId);
+      throw error;
+    }
   }
 
   /** A private item must be an envelope that every current validator can open. */
@@ -159,10 +172,15 @@ export class EvidenceService {
     return recipients;
   }
 
+  /** The validators' encryption keys, refreshed every few seconds; the last known ones during an outage. */
   private async _currentValidatorKeys(): Promise<string[]> {
     if (!this._validatorKeys || Date.now() - this._validatorKeys.at > VALIDATOR_KEYS_TTL_MS) {
-      const keys = (await this._chain.validatorEncryptionKeys()).map((k) => k.replace(/^0x/, "").toLowerCase());
-      this._validatorKeys = { keys, at: Date.now() };
+      try {
+        const keys = (await this._chain.validatorEncryptionKeys()).map((k) => k.replace(/^0x/, "").toLowerCase());
+        this._validatorKeys = { keys, at: Date.now() };
+      } catch (error) {
+        if (!this._validatorKeys) throw error;
+      }
     }
     return this._validatorKeys.keys;
   }

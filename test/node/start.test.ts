@@ -1,0 +1,65 @@
+import { expect } from "chai";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../../scripts/support/ports";
+import { exited, run, startProcess } from "../support/processes";
+import { cli } from "../support/processes";
+
+async function rpcAnswers(url: string): Promise<boolean> {
+  try {
+    await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}',
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("npm start + npm run demo (end to end)", function () {
+  this.timeout(300_000);
+
+  it("brings the consortium up, runs the demo against it, stops on SIGTERM and restarts with proofs intact", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), "aidproof-e2e-"));
+    const demoDir = join(dataDir, "demo");
+    const [port, chainPort] = [await freePort(), await freePort()];
+    const env = {
+      AIDPROOF_DATA_DIR: dataDir,
+      AIDPROOF_PORT: String(port),
+      AIDPROOF_CHAIN_PORT: String(chainPort),
+      AIDPROOF_LOG_LEVEL: "warn",
+    };
+    const demoEnv = {
+      AIDPROOF_GATEWAY_URL: `http://127.0.0.1:${port}`,
+      AIDPROOF_RPC_URL: `http://127.0.0.1:${chainPort}`,
+      AIDPROOF_DEMO_DIR: demoDir,
+    };
+    try {
+      const first = await startProcess("npm", ["start"], env, /npm run demo/);
+      expect(first.output()).to.include(`http://127.0.0.1:${port}`);
+      const demo = await run("npm", ["run", "demo"], demoEnv, 180_000);
+      expect(demo.code, demo.stdout + demo.stderr).to.equal(0);
+      expect(demo.stdout).to.match(/verified announcement\.txt .* alone: OK/);
+      const bundle = /npx aidproof verify (\S+)/.exec(demo.stdout)![1];
+
+      first.child.kill("SIGTERM");
+      await exited(first.child);
+      expect(await rpcAnswers(demoEnv.AIDPROOF_RPC_URL), "the chain node outlived npm start").to.equal(false);
+
+      const second = await startProcess("npm", ["start"], env, /npm run demo/);
+      try {
+        const verified = await cli(["verify", bundle, "--rpc", demoEnv.AIDPROOF_RPC_URL]);
+        expect(verified.code, verified.stdout).to.equal(0);
+      } finally {
+        second.child.kill("SIGTERM");
+        await exited(second.child);
+        expect(await rpcAnswers(demoEnv.AIDPROOF_RPC_URL)).to.equal(false);
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+});
