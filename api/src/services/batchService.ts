@@ -27,6 +27,7 @@ export class BatchService {
       blockNumber: b.blockNumber,
       blockTime: b.blockTime,
       createdAt: new Date(b.createdAt).toISOString(),
+      anchoredAt: b.anchoredAt === null ? null : new Date(b.anchoredAt).toISOString(),
     };
   }
 }

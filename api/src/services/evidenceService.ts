@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { verifyTypedData } from "ethers";
 import { DomainError } from "../errors";
 import { DuplicateNonceError, type AidProofDb } from "../db/database";
 import type { EvidenceStore, ByteSource } from "../store/evidenceStore";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import { EVIDENCE_TYPES, evidenceDomain } from "../chain/typedData";
+import { recoverTypedDataSigner } from "../chain/signatures";
 import { EvidenceKind } from "../chain/evidenceLeaf";
 import { parseEnvelopeHeader } from "../crypto/envelope";
 import type { ClaimReader } from "./claimReader";
@@ -107,7 +107,7 @@ export class EvidenceService {
     }
     let signer: string;
     try {
-      signer = verifyTypedData(
+      signer = recoverTypedDataSigner(
         evidenceDomain(this._chain.chainId, this._chain.addresses.evidenceRegistry),
         EVIDENCE_TYPES,
         {

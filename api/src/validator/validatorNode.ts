@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { JsonRpcProvider, NonceManager, Wallet, keccak256, toUtf8Bytes, verifyTypedData } from "ethers";
+import { JsonRpcProvider, NonceManager, Wallet, keccak256, toUtf8Bytes } from "ethers";
 import {
   EvidenceRegistry__factory,
   ClaimRegistry__factory,
@@ -9,6 +9,7 @@ import {
 import type { ContractAddresses } from "../config";
 import { buildEvidenceTree } from "../chain/evidenceLeaf";
 import { EVIDENCE_TYPES, evidenceDomain } from "../chain/typedData";
+import { recoverTypedDataSigner } from "../chain/signatures";
 import { onChain } from "../chain/chainAdapter";
 import { manifestLeaf, manifestSchema, type BatchManifest } from "../batcher/manifest";
 import { parseEnvelopeHeader } from "../crypto/envelope";
@@ -190,7 +191,7 @@ export class ValidatorNode {
       };
       let signer = "";
       try {
-        signer = verifyTypedData(domain, EVIDENCE_TYPES, message, item.signature);
+        signer = recoverTypedDataSigner(domain, EVIDENCE_TYPES, message, item.signature);
       } catch {
         signer = "";
       }
