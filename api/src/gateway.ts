@@ -75,6 +75,10 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     s.once("error", reject);
   });
   server.requestTimeout = 10 * 60_000; // large uploads on slow links
+  // Idle keep-alive sockets outlive the clients' own idle timeouts, so a client never sends on a
+  // socket the server is closing (Node's 5 s default loses that race under steady load).
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   log.info({ url }, "gateway API listening");

@@ -57,20 +57,27 @@ function multipart(fields: Record<string, string>, file: Buffer): PreparedUpload
   };
 }
 
+/** The gateway's own stderr, kept to explain a crash. */
+let gatewayOutput = "";
+
 function startGateway(env: Record<string, string>): Promise<ChildProcess> {
   return new Promise((ready, fail) => {
     const nodeArgs = process.env.GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? []; // e.g. --cpu-prof
     const child = spawn(process.execPath, [...nodeArgs, require.resolve("ts-node/dist/bin.js"), "scripts/start.ts"], {
       cwd: ROOT,
       env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: "true" },
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
-    let output = "";
+    gatewayOutput = "";
+    child.stdout!.on("data", (d: Buffer) => (gatewayOutput = (gatewayOutput + d.toString()).slice(-20_000)));
     child.stderr!.on("data", (d: Buffer) => {
-      output += d.toString();
-      if (output.includes("npm run demo")) ready(child);
+      gatewayOutput = (gatewayOutput + d.toString()).slice(-20_000);
+      if (gatewayOutput.includes("npm run demo")) ready(child);
     });
-    child.once("exit", (code) => fail(new Error(`gateway exited with ${code}: ${output}`)));
+    child.once("exit", (code, signal) => {
+      gatewayOutput += `\n[gateway exited: code ${code}, signal ${signal}]`;
+      fail(new Error(`gateway exited with ${code ?? signal}: ${gatewayOutput}`));
+    });
   });
 }
 
@@ -120,6 +127,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
     AIDPROOF_RATE_LIMIT_PER_MINUTE: "100000000",
     AIDPROOF_LOG_LEVEL: "warn",
   });
+  let sampler: NodeJS.Timeout | undefined;
   try {
     const claimant = Wallet.createRandom() as unknown as Wallet;
     const client = new AidProofClient(url, claimant);
@@ -128,7 +136,9 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const uploads = await prepare(client, claimant, BigInt(claimId), s.items);
 
     let peakRss = rssMb(child.pid!);
-    const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(child.pid!))), 200);
+    sampler = setInterval(() => {
+      if (child.exitCode === null) peakRss = Math.max(peakRss, rssMb(child.pid!));
+    }, 200);
     const acceptedAt = new Array<number>(s.items);
     const receipts = new Array<string>(s.items);
     let next = 0;
@@ -195,6 +205,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
       peakRssMb: peakRss,
     };
   } finally {
+    clearInterval(sampler);
     const exited = new Promise((r) => child.once("exit", r));
     child.kill("SIGTERM");
     await exited;
@@ -233,6 +244,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof Error ? error.message : error);
+  if (gatewayOutput) console.error(`gateway stderr (tail):\n${gatewayOutput.slice(-3000)}`);
   process.exitCode = 1;
 });
