@@ -4,6 +4,7 @@ import type { EvidenceStore } from "../../api/src/store/evidenceStore";
 import { ContentNotFoundError, ContentTooLargeError, InvalidCidError } from "../../api/src/store/errors";
 import { ipfsModules } from "../../api/src/store/ipfsModules";
 import { collect, deterministicBytes, sha256Hex } from "../support/bytes";
+import { rejects } from "../support/assertions";
 
 export interface StoreHarness {
   store: EvidenceStore;
@@ -12,15 +13,6 @@ export interface StoreHarness {
 
 const MiB = 1024 * 1024;
 const UNKNOWN = "bafkreiabzi6xz6z7mjo7tdmfqzm3mg6ebdsrblgv6qwhgqbqd2hqmq6jqi";
-
-async function rejects(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 async function stagedEntries(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);

@@ -1,20 +1,12 @@
 import { z } from "zod";
 import { EVIDENCE_LEAF_ENCODING, type EvidenceLeaf } from "../chain/evidenceLeaf";
+import type { EvidenceRow } from "../db/database";
 
 /** One leaf of a batch manifest: the leaf values plus what a validator needs to re-check it. */
-export interface ManifestItem {
-  claimId: string;
-  claimant: string;
-  contentHash: string;
-  kind: number;
-  cid: string;
-  size: number;
-  nonce: string;
-  deadline: number;
-  signature: string;
-  /** Compressed public keys the private item's content key is wrapped for ([] when public). */
-  recipients: string[];
-}
+export type ManifestItem = Pick<
+  EvidenceRow,
+  "claimId" | "claimant" | "contentHash" | "kind" | "cid" | "size" | "nonce" | "deadline" | "signature" | "recipients"
+>;
 
 /** The batch manifest stored in IPFS and named (by CID) in the anchor transaction. */
 export interface BatchManifest {

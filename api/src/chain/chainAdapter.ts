@@ -9,6 +9,7 @@ import {
   type EvidenceRegistry,
 } from "../../../typechain-types";
 import type { ContractAddresses } from "../config";
+import type { SignedFileClaim } from "./typedData";
 import { DomainError } from "../errors";
 
 /** Contract custom errors as the API's domain errors: codes are stable, reverts never leak. */
@@ -204,15 +205,7 @@ export class ChainAdapter {
   }
 
   /** Relays a claimant-signed FileClaim; resolves with the new claim id once mined. */
-  async fileClaimFor(input: {
-    claimant: string;
-    planId: bigint;
-    amount: bigint;
-    metadataCid: string;
-    nonce: bigint;
-    deadline: bigint;
-    signature: string;
-  }): Promise<{ claimId: string; txHash: string; blockNumber: number }> {
+  async fileClaimFor(input: SignedFileClaim): Promise<{ claimId: string; txHash: string; blockNumber: number }> {
     return onChain(async () => {
       const tx = await this.claimRegistry.fileClaimFor(
         input.claimant,

@@ -37,6 +37,10 @@ export interface FileClaimMessage {
   deadline: bigint;
 }
 
+export interface SignedFileClaim extends FileClaimMessage {
+  signature: string;
+}
+
 export interface DisputeClaimMessage {
   claimId: bigint;
   nonce: bigint;

@@ -2,19 +2,10 @@ import { DomainError } from "../errors";
 import type { AidProofDb, BatchRow, ClaimRow } from "../db/database";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import type { ClaimReader } from "./claimReader";
+import type { SignedFileClaim } from "../chain/typedData";
 
 export const CLAIM_STATES = ["None", "Filed", "UnderReview", "Approved", "Rejected", "Disputed", "Paid"] as const;
 export type ClaimStateName = (typeof CLAIM_STATES)[number];
-
-export interface FileClaimInput {
-  claimant: string;
-  planId: bigint;
-  amount: bigint;
-  metadataCid: string;
-  nonce: bigint;
-  deadline: bigint;
-  signature: string;
-}
 
 function publicClaim(c: ClaimRow) {
   return {
@@ -37,7 +28,7 @@ export class ClaimService {
     private readonly _reader: ClaimReader,
   ) {}
 
-  async file(input: FileClaimInput) {
+  async file(input: SignedFileClaim) {
     const filed = await this._chain.fileClaimFor(input);
     const claim = await this._reader.claim(filed.claimId);
     return { ...publicClaim(claim!), txHash: filed.txHash, blockNumber: filed.blockNumber };

@@ -13,17 +13,9 @@ import { BlockMismatchError, ContentNotFoundError, GatewayResponseError } from "
 import { ipfsModules } from "../../../api/src/store/ipfsModules";
 import { collect, deterministicBytes } from "../../support/bytes";
 import { listen, type RunningServer } from "../../support/httpServer";
+import { rejects } from "../../support/assertions";
 
 const MiB = 1024 * 1024;
-
-async function rejects(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
-}
 
 /** A gateway that serves the honest CAR with `tamper` applied to its block list. */
 async function lyingGateway(
