@@ -15,10 +15,17 @@ export interface JsIpfsDaemon {
   stop(): Promise<void>;
 }
 
-/** Installs the test-only js-ipfs daemon (tools/js-ipfs, its own lockfile) if it is not there yet. */
+/**
+ * Installs the test-only js-ipfs daemon (tools/js-ipfs, its own lockfile) if it is not there yet.
+ * `npm install --no-save` rather than `npm ci`: an optional dependency deep in its tree points at a
+ * GitHub tarball that cannot be fetched here, which `npm ci` treats as a lockfile mismatch.
+ */
 export function ensureJsIpfsInstalled(): void {
   if (existsSync(BIN)) return;
-  execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: TOOL_DIR, stdio: "inherit" });
+  execFileSync("npm", ["install", "--no-save", "--no-audit", "--no-fund", "--loglevel=error"], {
+    cwd: TOOL_DIR,
+    stdio: "inherit",
+  });
 }
 
 /**
