@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { ContentNotFoundError, ContentTooLargeError, InvalidCidError } from "./errors";
 import { verifiedBlock, type BlockBackend, type CID } from "./blocks";
 import { ipfsModules, type IpfsModules } from "./ipfsModules";
-import { importerOptions } from "./profile";
+import { CID_PROFILE, importerOptions } from "./profile";
 import { StagingBlockstore } from "./staging";
 import { fileData, walkDag } from "./dag";
 
@@ -54,18 +54,37 @@ export class EvidenceStore {
     const limit = options.maxBytes ?? this._options.maxBytes;
     const hash = createHash("sha256");
     let size = 0;
-    const metered = async function* () {
-      for await (const chunk of source instanceof Uint8Array ? [source] : source) {
-        size += chunk.length;
-        if (size > limit) throw new ContentTooLargeError(limit);
-        hash.update(chunk);
-        yield chunk;
-      }
+    const input = (async function* () {
+      yield* source instanceof Uint8Array ? [source] : source;
+    })();
+    const next = async (): Promise<Uint8Array | undefined> => {
+      const { value, done } = await input.next();
+      if (done) return undefined;
+      size += value.length;
+      if (size > limit) throw new ContentTooLargeError(limit);
+      hash.update(value);
+      return value;
+    };
+
+    // Up to one chunk is read first: content that fits in it is a single raw block whose CID is the
+    // SHA-256 already computed (what the importer would produce, without its pipeline per upload).
+    const head: Uint8Array[] = [];
+    let headBytes = 0;
+    let chunk: Uint8Array | undefined;
+    while (headBytes <= CID_PROFILE.chunkSize && (chunk = await next())) {
+      head.push(chunk);
+      headBytes += chunk.length;
+    }
+    if (!chunk) return this._putSingleBlock(Buffer.concat(head), hash.digest(), options);
+
+    const rest = async function* () {
+      yield* head;
+      for (let c = await next(); c; c = await next()) yield c;
     };
     const staging = new StagingBlockstore(this._options.stagingDir);
     try {
       const fs = this._m.unixfs.unixfs({ blockstore: staging });
-      const cid = await fs.addByteStream(metered(), { ...importerOptions(this._m), signal: options.signal });
+      const cid = await fs.addByteStream(rest(), { ...importerOptions(this._m), signal: options.signal });
       const result = { cid: cid.toString(), sha256: hash.digest("hex"), size };
       await options.beforeCommit?.(result);
       await staging.commitTo(this.backend);
@@ -74,6 +93,15 @@ export class EvidenceStore {
     } finally {
       await staging.discard();
     }
+  }
+
+  private async _putSingleBlock(bytes: Buffer, sha256: Buffer, options: PutOptions): Promise<PutResult> {
+    const cid = this._m.cid.CID.createV1(this._m.raw.code, this._m.digest.create(this._m.sha2.sha256.code, sha256));
+    const result = { cid: cid.toString(), sha256: sha256.toString("hex"), size: bytes.length };
+    await options.beforeCommit?.(result);
+    await this.backend.putBlock(cid, bytes);
+    await this.backend.pin(cid);
+    return result;
   }
 
   /**

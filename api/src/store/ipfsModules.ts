@@ -3,7 +3,7 @@
  * (tsconfig "module": "node16" keeps import() as is), once, on first use.
  */
 async function load() {
-  const [unixfs, blockstoreFs, chunker, layout, car, dagPb, raw, cid, sha2, ipfsUnixfs] = await Promise.all([
+  const [unixfs, blockstoreFs, chunker, layout, car, dagPb, raw, cid, sha2, digest, ipfsUnixfs] = await Promise.all([
     import("@helia/unixfs"),
     import("blockstore-fs"),
     import("ipfs-unixfs-importer/chunker"),
@@ -13,9 +13,10 @@ async function load() {
     import("multiformats/codecs/raw"),
     import("multiformats/cid"),
     import("multiformats/hashes/sha2"),
+    import("multiformats/hashes/digest"),
     import("ipfs-unixfs"),
   ]);
-  return { unixfs, blockstoreFs, chunker, layout, car, dagPb, raw, cid, sha2, ipfsUnixfs };
+  return { unixfs, blockstoreFs, chunker, layout, car, dagPb, raw, cid, sha2, digest, ipfsUnixfs };
 }
 
 export type IpfsModules = Awaited<ReturnType<typeof load>>;
