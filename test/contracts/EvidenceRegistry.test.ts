@@ -4,7 +4,14 @@ import { ZeroHash, id, keccak256, toUtf8Bytes } from "ethers";
 import { deployAidProofFixture } from "../fixtures";
 import { Action, govern, proposalParams } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
-import { buildEvidenceTree, EvidenceKind, type EvidenceLeaf } from "../../api/src/chain/evidenceLeaf";
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import {
+  buildEvidenceTree,
+  EVIDENCE_LEAF_ENCODING,
+  evidenceLeafValues,
+  EvidenceKind,
+  type EvidenceLeaf,
+} from "../../api/src/chain/evidenceLeaf";
 
 const MANIFEST = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
 const Status = { None: 0, Pending: 1, Confirmed: 2, Rejected: 3 };
@@ -161,12 +168,17 @@ describe("EvidenceRegistry", () => {
       it(`verifies every proof of a ${n}-leaf tree made by @openzeppelin/merkle-tree`, async () => {
         const { evidenceRegistry, gateway, claimant } = await loadFixture(deployAidProofFixture);
         const items = leaves(n, claimant.address);
-        const tree = buildEvidenceTree(items);
+        const tree = StandardMerkleTree.of(items.map(evidenceLeafValues), [...EVIDENCE_LEAF_ENCODING]);
+        const ours = buildEvidenceTree(items);
+        expect(ours.root).to.equal(tree.root);
         await evidenceRegistry.connect(gateway).anchorBatch(tree.root, n, MANIFEST);
         const sample = n <= 3 ? items.map((_, i) => i) : [0, 1, 499, 998, 999];
         for (const i of sample) {
           const leaf = items[i];
-          expect(await evidenceRegistry.evidenceLeafHash(leaf)).to.equal(tree.leafHash(tree.at(i)!));
+          expect(await evidenceRegistry.evidenceLeafHash(leaf))
+            .to.equal(tree.leafHash(tree.at(i)!))
+            .and.to.equal(ours.at(i));
+          expect(ours.getProof(i)).to.deep.equal(tree.getProof(i));
           expect(await evidenceRegistry.verifyEvidence(tree.root, tree.getProof(i), leaf)).to.equal(true);
         }
       });

@@ -1,8 +1,8 @@
-import type { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { DomainError } from "../errors";
 import type { AidProofDb, AttestationRow, BatchRow, EvidenceRow } from "../db/database";
 import type { ChainAdapter } from "../chain/chainAdapter";
-import { buildEvidenceTree, EVIDENCE_LEAF_ENCODING, type EvidenceLeafValues } from "../chain/evidenceLeaf";
+import { buildEvidenceTree, EVIDENCE_LEAF_ENCODING } from "../chain/evidenceLeaf";
 import type { ProofBundle } from "../proof/bundle";
 
 export type ReceiptStatus = "pending" | "anchored" | "confirmed" | "rejected";
@@ -26,7 +26,7 @@ const TREE_CACHE_SIZE = 64;
 
 /** Receipts and their proof bundles, rebuilt from the outbox and the batch rows. */
 export class ReceiptService {
-  private readonly _trees = new Map<string, StandardMerkleTree<EvidenceLeafValues>>();
+  private readonly _trees = new Map<string, SimpleMerkleTree>();
 
   constructor(
     private readonly _db: AidProofDb,
@@ -61,7 +61,6 @@ export class ReceiptService {
   bundle(item: EvidenceRow, batch: BatchRow): ProofBundle {
     const tree = this._tree(batch.root);
     const index = item.leafIndex!;
-    const values = tree.at(index)!;
     return {
       version: 1,
       type: "aidproof/evidence-proof",
@@ -73,7 +72,7 @@ export class ReceiptService {
         cid: item.cid,
       },
       leafEncoding: [...EVIDENCE_LEAF_ENCODING],
-      leafHash: tree.leafHash(values),
+      leafHash: String(tree.at(index)),
       proof: tree.getProof(index),
       root: batch.root,
       batch: {
@@ -88,7 +87,7 @@ export class ReceiptService {
     };
   }
 
-  private _tree(root: string): StandardMerkleTree<EvidenceLeafValues> {
+  private _tree(root: string): SimpleMerkleTree {
     let tree = this._trees.get(root);
     if (!tree) {
       const items = this._db.batchEvidence(root);
