@@ -7,10 +7,11 @@ import { collect, deterministicBytes } from "../support/bytes";
 import { fetchVerified } from "../../api/src/store/gatewayClient";
 import { ipfsModules } from "../../api/src/store/ipfsModules";
 import { startTestStack, type TestStack } from "../support/stack";
-import { claimDomainOf, fileClaim, sha256, upload, type StackInfo } from "../support/evidence";
+import { fileClaim, sha256, upload, stackInfo, type StackInfo } from "../support/evidence";
 import { startGateway } from "../../api/src/gateway";
 import { loadConfig } from "../../api/src/config";
 import { createLogger } from "../../api/src/logger";
+import { claimRegistryDomain } from "../../api/src/chain/typedData";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,12 +27,7 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
 
   before(async () => {
     stack = await startTestStack({ AIDPROOF_MAX_UPLOAD_BYTES: String(MAX_UPLOAD) });
-    info = {
-      url: stack.gateway.url,
-      chainId: BigInt(stack.deployment.chainId),
-      evidenceRegistry: stack.deployment.addresses.evidenceRegistry,
-      claimRegistry: stack.deployment.addresses.claimRegistry,
-    };
+    info = stackInfo(stack);
     claimant = Wallet.createRandom() as unknown as Wallet;
     const filed = await fileClaim(info, claimant);
     claimId = BigInt(filed.body.claimId as string);
@@ -123,7 +119,7 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
         409,
         "NONCE_ALREADY_USED",
       ]);
-      const otherChain = await fileClaim(info, someone, { domain: { ...claimDomainOf(info), chainId: 1n } });
+      const otherChain = await fileClaim(info, someone, { domain: claimRegistryDomain(1n, info.claimRegistry) });
       expect([otherChain.status, otherChain.body.error?.code]).to.deep.equal([401, "INVALID_SIGNATURE"]);
       const expired = await fileClaim(info, someone, { deadline: 1n });
       expect([expired.status, expired.body.error?.code]).to.deep.equal([400, "SIGNATURE_EXPIRED"]);

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { startTestStack, type TestStack } from "../support/stack";
-import { fileClaim, upload, type StackInfo } from "../support/evidence";
+import { fileClaim, upload, stackInfo } from "../support/evidence";
 import { exited, startProcess } from "../support/processes";
 import { freePort } from "../../scripts/support/ports";
 import { AidProofClient } from "../../api/src/sdk/client";
@@ -60,12 +60,7 @@ describe("gateway crash (kill -9 at random moments)", function () {
       );
       gateway = started.child;
     };
-    const info: StackInfo = {
-      url,
-      chainId: BigInt(stack.deployment.chainId),
-      evidenceRegistry: stack.deployment.addresses.evidenceRegistry,
-      claimRegistry: stack.deployment.addresses.claimRegistry,
-    };
+    const info = stackInfo(stack, url);
 
     await launch();
     const claimant = Wallet.createRandom();

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Wallet } from "ethers";
 import { startTestStack, type TestStack } from "../support/stack";
-import { fileClaim, upload, type StackInfo } from "../support/evidence";
+import { fileClaim, upload, stackInfo } from "../support/evidence";
 import { startAnvil, type ChainNode } from "../../api/src/node/anvil";
 import { AidProofClient } from "../../api/src/sdk/client";
 import { verifyProofBundle } from "../../api/src/proof/bundle";
@@ -20,12 +20,7 @@ describe("chain outage", function () {
   });
 
   it("keeps accepting while the chain node is down, then anchors the backlog when it returns", async () => {
-    const info: StackInfo = {
-      url: stack.gateway.url,
-      chainId: BigInt(stack.deployment.chainId),
-      evidenceRegistry: stack.deployment.addresses.evidenceRegistry,
-      claimRegistry: stack.deployment.addresses.claimRegistry,
-    };
+    const info = stackInfo(stack);
     const claimant = Wallet.createRandom();
     const claimId = BigInt((await fileClaim(info, claimant)).body.claimId as string);
     await new Promise((resolve) => setTimeout(resolve, 1000)); // indexed, so the read model knows the claim

@@ -2,7 +2,7 @@ import { expect } from "chai";
 import type { ChildProcess } from "node:child_process";
 import { Wallet } from "ethers";
 import { startTestStack, type TestStack } from "../support/stack";
-import { fileClaim, upload, type StackInfo } from "../support/evidence";
+import { fileClaim, upload, stackInfo } from "../support/evidence";
 import { exited, run, startProcess } from "../support/processes";
 import { AidProofClient } from "../../api/src/sdk/client";
 
@@ -38,12 +38,7 @@ describe("standalone validator processes (npm run validator)", function () {
       );
       children.push(child);
     }
-    const info: StackInfo = {
-      url: stack.gateway.url,
-      chainId: BigInt(stack.deployment.chainId),
-      evidenceRegistry: stack.deployment.addresses.evidenceRegistry,
-      claimRegistry: stack.deployment.addresses.claimRegistry,
-    };
+    const info = stackInfo(stack);
     const claimant = Wallet.createRandom();
     const claimId = BigInt((await fileClaim(info, claimant)).body.claimId as string);
     const res = await upload(info, { claimId, bytes: Buffer.from("checked by two members"), signer: claimant });

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { BaseWallet, TypedDataDomain } from "ethers";
-import { EVIDENCE_TYPES, FILE_CLAIM_TYPES } from "../../api/src/chain/typedData";
+import { EVIDENCE_TYPES, FILE_CLAIM_TYPES, claimRegistryDomain, evidenceDomain } from "../../api/src/chain/typedData";
+import type { LocalStack } from "../../api/src/node/localStack";
 import type { ErrorBody } from "../../api/src/http/errorHandler";
 
 export interface StackInfo {
@@ -10,12 +11,14 @@ export interface StackInfo {
   claimRegistry: string;
 }
 
-export function evidenceDomainOf(info: StackInfo): TypedDataDomain {
-  return { name: "AidProof Evidence", version: "1", chainId: info.chainId, verifyingContract: info.evidenceRegistry };
-}
-
-export function claimDomainOf(info: StackInfo): TypedDataDomain {
-  return { name: "AidProof ClaimRegistry", version: "1", chainId: info.chainId, verifyingContract: info.claimRegistry };
+/** What the upload helpers need of a running stack; `url` overrides its gateway's. */
+export function stackInfo(stack: LocalStack, url = stack.gateway.url): StackInfo {
+  return {
+    url,
+    chainId: BigInt(stack.deployment.chainId),
+    evidenceRegistry: stack.deployment.addresses.evidenceRegistry,
+    claimRegistry: stack.deployment.addresses.claimRegistry,
+  };
 }
 
 export const sha256 = (bytes: Uint8Array) => `0x${createHash("sha256").update(bytes).digest("hex")}`;
@@ -43,7 +46,11 @@ export async function upload(
   const nonce = o.nonce ?? BigInt(`0x${randomBytes(8).toString("hex")}`);
   const deadline = o.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 600);
   const message = { claimId: o.claimId, contentHash, kind: kind === "private" ? 1 : 0, nonce, deadline };
-  const signature = await o.signer.signTypedData(o.domain ?? evidenceDomainOf(info), EVIDENCE_TYPES, message);
+  const signature = await o.signer.signTypedData(
+    o.domain ?? evidenceDomain(info.chainId, info.evidenceRegistry),
+    EVIDENCE_TYPES,
+    message,
+  );
   const form = new FormData();
   form.set("kind", kind);
   form.set("contentHash", contentHash);
@@ -70,7 +77,11 @@ export async function fileClaim(
     nonce: overrides.nonce ?? BigInt(nonceRes.claimNonce),
     deadline: overrides.deadline ?? BigInt(Math.floor(Date.now() / 1000) + 600),
   };
-  const signature = await claimant.signTypedData(overrides.domain ?? claimDomainOf(info), FILE_CLAIM_TYPES, message);
+  const signature = await claimant.signTypedData(
+    overrides.domain ?? claimRegistryDomain(info.chainId, info.claimRegistry),
+    FILE_CLAIM_TYPES,
+    message,
+  );
   const res = await fetch(`${info.url}/claims`, {
     method: "POST",
     headers: { "content-type": "application/json" },

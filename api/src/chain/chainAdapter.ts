@@ -142,10 +142,6 @@ export class ChainAdapter {
     return new ChainAdapter(rpcUrl, gatewayKey, addresses, chainId);
   }
 
-  get gatewayAddress(): Promise<string> {
-    return this.signer.getAddress();
-  }
-
   /** Sends the anchor transaction; the caller awaits its receipt separately. */
   async sendAnchor(
     root: string,
@@ -255,10 +251,7 @@ export class ChainAdapter {
   }
 
   async validatorEncryptionKeys(): Promise<string[]> {
-    return onChain(async () => {
-      const members = await this.consortium.members();
-      return Promise.all(members.map(async (m) => (await this.consortium.member(m)).encryptionKey));
-    });
+    return (await this.consortiumInfo()).members.map((m) => m.encryptionKey);
   }
 
   async blockNumber(): Promise<number> {

@@ -41,12 +41,6 @@ export interface SignedFileClaim extends FileClaimMessage {
   signature: string;
 }
 
-export interface DisputeClaimMessage {
-  claimId: bigint;
-  nonce: bigint;
-  deadline: bigint;
-}
-
 /** Anything exposing ERC-5267 `eip712Domain()`, as the ClaimRegistry and JuryCourt do. */
 export interface Eip712DomainSource {
   eip712Domain(): Promise<[string, string, string, bigint, string, string, bigint[]]>;
@@ -72,14 +66,11 @@ export const EVIDENCE_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
-export interface EvidenceMessage {
-  claimId: bigint;
-  contentHash: string;
-  kind: number;
-  nonce: bigint;
-  deadline: bigint;
-}
-
 export function evidenceDomain(chainId: bigint, evidenceRegistry: string): TypedDataDomain {
   return { name: "AidProof Evidence", version: "1", chainId, verifyingContract: evidenceRegistry };
+}
+
+/** The ClaimRegistry's own EIP-712 domain (its constructor's name and version), for clients without an RPC. */
+export function claimRegistryDomain(chainId: bigint, claimRegistry: string): TypedDataDomain {
+  return { name: "AidProof ClaimRegistry", version: "1", chainId, verifyingContract: claimRegistry };
 }

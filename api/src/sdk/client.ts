@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import type { BaseWallet, TypedDataDomain } from "ethers";
+import type { BaseWallet } from "ethers";
 import { DomainError } from "../errors";
-import { EVIDENCE_TYPES, FILE_CLAIM_TYPES, evidenceDomain } from "../chain/typedData";
+import { EVIDENCE_TYPES, FILE_CLAIM_TYPES, claimRegistryDomain, evidenceDomain } from "../chain/typedData";
 import { encryptEnvelope } from "../crypto/envelope";
 import type { ProofBundle } from "../proof/bundle";
 
@@ -87,7 +87,7 @@ export class AidProofClient {
   }): Promise<{ claimId: string; txHash: string }> {
     const info = await this.consortium();
     const { claimNonce } = await this._json<{ claimNonce: string }>("GET", `/claimants/${this.address}`);
-    const domain = this._claimDomain(info);
+    const domain = claimRegistryDomain(BigInt(info.chainId), info.contracts.claimRegistry);
     const message = { claimant: this.address, ...input, nonce: BigInt(claimNonce), deadline: deadline() };
     const signature = await this._wallet.signTypedData(domain, FILE_CLAIM_TYPES, message);
     return this._json("POST", "/claims", {
@@ -160,15 +160,6 @@ export class AidProofClient {
         throw new DomainError("TIMEOUT", `receipt ${receiptId} still ${receipt.status} after ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-  }
-
-  private _claimDomain(info: ConsortiumInfo): TypedDataDomain {
-    return {
-      name: "AidProof ClaimRegistry",
-      version: "1",
-      chainId: BigInt(info.chainId),
-      verifyingContract: info.contracts.claimRegistry,
-    };
   }
 
   /** Streams a multipart body (fields, then the file) and reports bytes sent. */

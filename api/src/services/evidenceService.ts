@@ -145,8 +145,9 @@ export class EvidenceService {
     try {
       return await this._claims.current(claimId);
     } catch (error) {
-      if (error instanceof DomainError && error.code === "CHAIN_UNAVAILABLE" && this._db.claim(claimId))
-        return this._db.claim(claimId);
+      const lastSeen =
+        error instanceof DomainError && error.code === "CHAIN_UNAVAILABLE" ? this._db.claim(claimId) : undefined;
+      if (lastSeen) return lastSeen;
       throw error;
     }
   }
