@@ -10,6 +10,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
+import { Agent, request } from "node:http";
 import { Wallet } from "ethers";
 import { AidProofClient } from "../../api/src/sdk/client";
 import { EVIDENCE_TYPES, evidenceDomain } from "../../api/src/chain/typedData";
@@ -55,6 +56,28 @@ function multipart(fields: Record<string, string>, file: Buffer): PreparedUpload
     body: Buffer.concat([Buffer.from(head), file, Buffer.from(`\r\n--${boundary}--\r\n`)]),
     contentType: `multipart/form-data; boundary=${boundary}`,
   };
+}
+
+/**
+ * POSTs a prepared upload over a kept-alive connection. node:http rather than fetch: undici's fetch
+ * cost the load generator about 0.7 ms of CPU per request, on the same two cores as the gateway.
+ */
+function post(agent: Agent, url: string, upload: PreparedUpload): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method: "POST",
+      agent,
+      headers: { "content-type": upload.contentType, "content-length": upload.body.length },
+    });
+    req.once("error", reject);
+    req.once("response", (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.once("error", reject);
+      res.once("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+    });
+    req.end(upload.body);
+  });
 }
 
 /** The gateway's own stderr, kept to explain a crash. */
@@ -145,15 +168,12 @@ async function runScenario(s: Scenario): Promise<Figures> {
     const cpuBefore = process.cpuUsage();
     const started = Date.now();
     process.stderr.write(`${s.name}: uploading with ${CLIENTS} clients...\n`);
+    const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         for (let i = next++; i < s.items; i = next++) {
-          const res = await fetch(`${url}/claims/${claimId}/evidence`, {
-            method: "POST",
-            headers: { "content-type": uploads[i].contentType },
-            body: uploads[i].body,
-          });
-          const body = (await res.json()) as { receiptId?: string; error?: { code: string } };
+          const res = await post(agent, `${url}/claims/${claimId}/evidence`, uploads[i]);
+          const body = JSON.parse(res.body) as { receiptId?: string; error?: { code: string } };
           if (res.status !== 202) throw new Error(`upload ${i}: HTTP ${res.status} ${body.error?.code}`);
           acceptedAt[i] = Date.now();
           receipts[i] = body.receiptId!;
@@ -162,6 +182,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
     );
     const acceptedDone = Date.now();
     const clientCpu = process.cpuUsage(cpuBefore);
+    agent.destroy();
 
     // Anchoring: batches report when this gateway saw their anchor mined.
     const anchoredAtByRoot = new Map<string, number>();

@@ -177,7 +177,7 @@ describe("EvidenceRegistry", () => {
           const leaf = items[i];
           expect(await evidenceRegistry.evidenceLeafHash(leaf))
             .to.equal(tree.leafHash(tree.at(i)!))
-            .and.to.equal(ours.at(i));
+            .and.to.equal(ours.leafHash(i));
           expect(ours.getProof(i)).to.deep.equal(tree.getProof(i));
           expect(await evidenceRegistry.verifyEvidence(tree.root, tree.getProof(i), leaf)).to.equal(true);
         }

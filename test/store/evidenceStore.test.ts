@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import Database from "better-sqlite3";
 import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -29,7 +30,7 @@ async function expectMismatch(store: EvidenceStore, cid: string): Promise<BlockM
 }
 
 describe("EvidenceStore", () => {
-  describe("embedded backend (blockstore-fs)", () => {
+  describe("embedded backend (SQLite for small blocks and pins, files for large blocks)", () => {
     let dataDir: string;
     let store: EvidenceStore;
     before(async () => {
@@ -53,6 +54,39 @@ describe("EvidenceStore", () => {
       await writeFile(target, tampered);
       const error = await expectMismatch(store, cid);
       expect(error.details?.source).to.equal(join(dataDir, "ipfs"));
+    });
+
+    it("detects a small block corrupted in its database row, naming the store", async () => {
+      const data = deterministicBytes(10_000, "tamper-row");
+      const { cid } = await store.put(data);
+      const db = new Database(join(dataDir, "ipfs", "store.sqlite"));
+      try {
+        const tampered = Buffer.from(data);
+        tampered[77] ^= 0x01;
+        const changed = db.prepare("UPDATE small_blocks SET bytes = ? WHERE bytes = ?").run(tampered, data).changes;
+        expect(changed).to.equal(1);
+      } finally {
+        db.close();
+      }
+      const error = await expectMismatch(store, cid);
+      expect(error.details?.source).to.equal(join(dataDir, "ipfs"));
+    });
+
+    it("has each acknowledged block and pin committed to its database file when put resolves", async () => {
+      const items = Array.from({ length: 20 }, (_, i) => deterministicBytes(1000 + i, `committed-${i}`));
+      const cids = (await Promise.all(items.map((b) => store.put(b)))).map((r) => r.cid);
+      // Another connection sees only committed transactions.
+      const db = new Database(join(dataDir, "ipfs", "store.sqlite"), { readonly: true });
+      try {
+        const pinned = db.prepare("SELECT 1 FROM pins WHERE cid = ?");
+        const stored = db.prepare("SELECT 1 FROM small_blocks WHERE bytes = ?");
+        for (const [i, cid] of cids.entries()) {
+          expect(pinned.get(cid), `pin ${i}`).to.not.equal(undefined);
+          expect(stored.get(items[i]), `block ${i}`).to.not.equal(undefined);
+        }
+      } finally {
+        db.close();
+      }
     });
 
     it("keeps content and pins across a restart", async () => {

@@ -21,7 +21,8 @@ async function stagedEntries(dir: string): Promise<string[]> {
 /** The behaviour every backend must have; run once per backend. */
 export function storeSuite(open: () => Promise<StoreHarness>): void {
   let h: StoreHarness;
-  before(async () => {
+  // Per test: a test of the backend itself may have reopened the store.
+  beforeEach(async () => {
     h = await open();
   });
 

@@ -1,6 +1,6 @@
-import createKeccakHash from "keccak";
-import { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { getAddress } from "ethers";
+import { WORD, keccak256, word } from "./encoding";
+import { EvidenceTree } from "./evidenceTree";
 
 /** StandardMerkleTree leaf encoding of an evidence item; the same as EvidenceRegistry.evidenceLeafHash. */
 export const EVIDENCE_LEAF_ENCODING = ["uint256", "address", "bytes32", "uint8", "string"] as const;
@@ -23,19 +23,7 @@ export function evidenceLeafValues(leaf: EvidenceLeaf): EvidenceLeafValues {
   return [leaf.claimId, leaf.claimant, leaf.contentHash, leaf.kind, leaf.cid];
 }
 
-const WORD = 32;
 const HEAD_WORDS = 5;
-
-function keccak(bytes: Buffer): Buffer {
-  return createKeccakHash("keccak256").update(bytes).digest();
-}
-
-function word(hex: string): Buffer {
-  const digits = hex.replace(/^0x/, "");
-  const bytes = Buffer.from(digits.length % 2 === 0 ? digits : `0${digits}`, "hex");
-  if (bytes.length > WORD) throw new RangeError(`value does not fit in 32 bytes: ${hex}`);
-  return Buffer.concat([Buffer.alloc(WORD - bytes.length), bytes]);
-}
 
 /**
  * `keccak256(bytes.concat(keccak256(abi.encode(claimId, claimant, contentHash, kind, cid))))`, the
@@ -58,14 +46,14 @@ export function evidenceLeafHash(leaf: EvidenceLeaf): string {
     word(cid.length.toString(16)),
     paddedCid,
   ]);
-  return `0x${keccak(keccak(encoded)).toString("hex")}`;
+  return `0x${keccak256(keccak256(encoded)).toString("hex")}`;
 }
 
 /**
- * The batch tree: OpenZeppelin's tree over the StandardMerkleTree leaf hashes. A SimpleMerkleTree
- * of those hashes has the same root and the same proofs as StandardMerkleTree.of(values) (both sort
- * the leaf hashes and hash pairs the same way), so @openzeppelin/merkle-tree and MerkleProof verify it.
+ * The batch tree: OpenZeppelin's tree over the StandardMerkleTree leaf hashes. A tree of those
+ * hashes has the same root and the same proofs as StandardMerkleTree.of(values) (both sort the leaf
+ * hashes and hash pairs the same way), so @openzeppelin/merkle-tree and MerkleProof verify it.
  */
-export function buildEvidenceTree(leaves: EvidenceLeaf[]): SimpleMerkleTree {
-  return SimpleMerkleTree.of(leaves.map(evidenceLeafHash));
+export function buildEvidenceTree(leaves: EvidenceLeaf[]): EvidenceTree {
+  return EvidenceTree.of(leaves.map(evidenceLeafHash));
 }

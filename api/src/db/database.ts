@@ -1,6 +1,7 @@
 import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { GroupCommit } from "./groupCommit";
 
 /** One evidence item as accepted: durable in the outbox before the 202. */
 export interface EvidenceRow {
@@ -187,15 +188,15 @@ export class DuplicateNonceError extends Error {}
 
 /**
  * The gateway's SQLite file: the durable outbox of accepted evidence and the read model the indexer
- * builds from chain events. WAL with synchronous=FULL: a committed insert survives a crash of the
- * process or the machine. Writes from concurrent requests are grouped into one transaction (one
- * fsync) and each caller is answered only after that commit.
+ * builds from chain events. WAL with synchronous=FULL: a committed write survives a crash of the
+ * process or the machine. Outbox inserts from concurrent requests are grouped into one transaction
+ * (see GroupCommit) and each caller is answered only after it is on disk.
  */
 export class AidProofDb {
   private readonly _db: Database.Database;
   private readonly _insertEvidence: Database.Statement;
-  private _queue: { row: EvidenceRow; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  private _flushScheduled = false;
+  private readonly _group: GroupCommit;
+  private readonly _statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -204,6 +205,7 @@ export class AidProofDb {
     this._db.pragma("synchronous = FULL");
     this._db.pragma("busy_timeout = 5000");
     this._db.exec(SCHEMA);
+    this._group = new GroupCommit(this._db);
     this._insertEvidence = this._db.prepare(`
       INSERT INTO evidence (receipt_id, claim_id, claimant, content_hash, kind, cid, size, nonce, deadline,
                             signature, recipients, created_at)
@@ -212,57 +214,32 @@ export class AidProofDb {
   }
 
   /** Durably adds an item to the outbox; resolves after the commit. */
-  addEvidence(row: EvidenceRow): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this._queue.push({ row, resolve, reject });
-      if (!this._flushScheduled) {
-        this._flushScheduled = true;
-        setImmediate(() => this._flush());
-      }
-    });
-  }
-
-  private _flush(): void {
-    const queue = this._queue;
-    this._queue = [];
-    this._flushScheduled = false;
-    const outcomes: (unknown | null)[] = [];
+  async addEvidence(row: EvidenceRow): Promise<void> {
     try {
-      this._db.transaction(() => {
-        for (const { row } of queue) {
-          try {
-            this._insertEvidence.run({ ...row, recipients: JSON.stringify(row.recipients) });
-            outcomes.push(null);
-          } catch (error) {
-            const unique = String(error).includes("UNIQUE constraint failed: evidence.claimant, evidence.nonce");
-            outcomes.push(unique ? new DuplicateNonceError(row.nonce) : error);
-          }
-        }
-      })();
+      await this._group.run(() => this._insertEvidence.run({ ...row, recipients: JSON.stringify(row.recipients) }));
     } catch (error) {
-      for (const { reject } of queue) reject(error);
-      return;
+      const unique = String(error).includes("UNIQUE constraint failed: evidence.claimant, evidence.nonce");
+      throw unique ? new DuplicateNonceError(row.nonce) : error;
     }
-    queue.forEach(({ resolve, reject }, i) => (outcomes[i] === null ? resolve() : reject(outcomes[i])));
   }
 
   nonceUsed(claimant: string, nonce: string): boolean {
-    return !!this._db.prepare("SELECT 1 FROM evidence WHERE claimant = ? AND nonce = ?").get(claimant, nonce);
+    return !!this._statement("SELECT 1 FROM evidence WHERE claimant = ? AND nonce = ?").get(claimant, nonce);
   }
 
   pendingCount(): number {
-    return (this._db.prepare("SELECT COUNT(*) AS n FROM evidence WHERE batch_root IS NULL").get() as { n: number }).n;
+    return (this._statement("SELECT COUNT(*) AS n FROM evidence WHERE batch_root IS NULL").get() as { n: number }).n;
   }
 
   pendingEvidence(limit: number): EvidenceRow[] {
     return (
-      this._db.prepare("SELECT * FROM evidence WHERE batch_root IS NULL ORDER BY seq LIMIT ?").all(limit) as Raw[]
+      this._statement("SELECT * FROM evidence WHERE batch_root IS NULL ORDER BY seq LIMIT ?").all(limit) as Raw[]
     ).map(evidenceFromRow);
   }
 
   /** Records a built batch and assigns its items in one transaction: an item is in one batch at most. */
   createBatch(batch: Pick<BatchRow, "root" | "manifestCid" | "leafCount">, receiptIds: string[]): void {
-    const assign = this._db.prepare(
+    const assign = this._statement(
       "UPDATE evidence SET batch_root = ?, leaf_index = ? WHERE receipt_id = ? AND batch_root IS NULL",
     );
     this._db.transaction(() => {
@@ -297,40 +274,40 @@ export class AidProofDb {
   }
 
   setBatchStatus(root: string, status: "confirmed" | "rejected"): void {
-    this._db.prepare("UPDATE batches SET status = ? WHERE root = ?").run(status, root);
+    this._statement("UPDATE batches SET status = ? WHERE root = ?").run(status, root);
   }
 
   /** Batches written but not known to be on chain: reconciled at start. */
   unanchoredBatches(): BatchRow[] {
     return (
-      this._db.prepare("SELECT * FROM batches WHERE status IN ('built', 'sent') ORDER BY created_at").all() as Raw[]
+      this._statement("SELECT * FROM batches WHERE status IN ('built', 'sent') ORDER BY created_at").all() as Raw[]
     ).map(batchFromRow);
   }
 
   batch(root: string): BatchRow | undefined {
-    const row = this._db.prepare("SELECT * FROM batches WHERE root = ?").get(root) as Raw | undefined;
+    const row = this._statement("SELECT * FROM batches WHERE root = ?").get(root) as Raw | undefined;
     return row && batchFromRow(row);
   }
 
   batches(limit: number, offset: number): BatchRow[] {
     return (
-      this._db.prepare("SELECT * FROM batches ORDER BY created_at DESC LIMIT ? OFFSET ?").all(limit, offset) as Raw[]
+      this._statement("SELECT * FROM batches ORDER BY created_at DESC LIMIT ? OFFSET ?").all(limit, offset) as Raw[]
     ).map(batchFromRow);
   }
 
   batchEvidence(root: string): EvidenceRow[] {
-    return (this._db.prepare("SELECT * FROM evidence WHERE batch_root = ? ORDER BY leaf_index").all(root) as Raw[]).map(
+    return (this._statement("SELECT * FROM evidence WHERE batch_root = ? ORDER BY leaf_index").all(root) as Raw[]).map(
       evidenceFromRow,
     );
   }
 
   evidence(receiptId: string): EvidenceRow | undefined {
-    const row = this._db.prepare("SELECT * FROM evidence WHERE receipt_id = ?").get(receiptId) as Raw | undefined;
+    const row = this._statement("SELECT * FROM evidence WHERE receipt_id = ?").get(receiptId) as Raw | undefined;
     return row && evidenceFromRow(row);
   }
 
   claimEvidence(claimId: string): EvidenceRow[] {
-    return (this._db.prepare("SELECT * FROM evidence WHERE claim_id = ? ORDER BY seq").all(claimId) as Raw[]).map(
+    return (this._statement("SELECT * FROM evidence WHERE claim_id = ? ORDER BY seq").all(claimId) as Raw[]).map(
       evidenceFromRow,
     );
   }
@@ -345,7 +322,7 @@ export class AidProofDb {
   }
 
   attestations(root: string): AttestationRow[] {
-    return (this._db.prepare("SELECT * FROM attestations WHERE root = ? ORDER BY block_number").all(root) as Raw[]).map(
+    return (this._statement("SELECT * FROM attestations WHERE root = ? ORDER BY block_number").all(root) as Raw[]).map(
       (r) => ({
         root: r.root as string,
         validator: r.validator as string,
@@ -368,7 +345,7 @@ export class AidProofDb {
   }
 
   claim(claimId: string): ClaimRow | undefined {
-    const row = this._db.prepare("SELECT * FROM claims WHERE claim_id = ?").get(claimId) as Raw | undefined;
+    const row = this._statement("SELECT * FROM claims WHERE claim_id = ?").get(claimId) as Raw | undefined;
     return row && claimFromRow(row);
   }
 
@@ -409,7 +386,7 @@ export class AidProofDb {
   }
 
   cursor(name: string): number | undefined {
-    return (this._db.prepare("SELECT block FROM cursors WHERE name = ?").get(name) as { block: number } | undefined)
+    return (this._statement("SELECT block FROM cursors WHERE name = ?").get(name) as { block: number } | undefined)
       ?.block;
   }
 
@@ -432,10 +409,18 @@ export class AidProofDb {
   }
 
   ping(): boolean {
-    return (this._db.prepare("SELECT 1 AS ok").get() as { ok: number }).ok === 1;
+    return (this._statement("SELECT 1 AS ok").get() as { ok: number }).ok === 1;
+  }
+
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  private _statement(sql: string): Database.Statement {
+    let statement = this._statements.get(sql);
+    if (!statement) this._statements.set(sql, (statement = this._db.prepare(sql)));
+    return statement;
   }
 
   close(): void {
+    this._group.close();
     this._db.close();
   }
 }

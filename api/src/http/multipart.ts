@@ -55,7 +55,10 @@ export function readUpload(req: Request): Promise<Upload> {
     parser.on("error", (error: Error) =>
       fail(new DomainError("VALIDATION_FAILED", `malformed multipart body: ${error.message}`)),
     );
-    parser.on("close", () => fail(new DomainError("FILE_MISSING", "the upload has no file part")));
+    parser.on("close", () => {
+      // Checked first: building an error (its stack) on every successful upload's close costs.
+      if (!settled) fail(new DomainError("FILE_MISSING", "the upload has no file part"));
+    });
     req.pipe(parser);
   });
 }

@@ -3,8 +3,7 @@ import { DomainError } from "../errors";
 import { DuplicateNonceError, type AidProofDb } from "../db/database";
 import type { EvidenceStore, ByteSource } from "../store/evidenceStore";
 import type { ChainAdapter } from "../chain/chainAdapter";
-import { EVIDENCE_TYPES, evidenceDomain } from "../chain/typedData";
-import { recoverTypedDataSigner } from "../chain/signatures";
+import { EvidenceSignatureVerifier } from "../chain/signatures";
 import { EvidenceKind } from "../chain/evidenceLeaf";
 import { parseEnvelopeHeader } from "../crypto/envelope";
 import type { ClaimReader } from "./claimReader";
@@ -32,12 +31,14 @@ export interface AcceptedEvidence {
 }
 
 /**
- * Accepts one evidence upload: checks the claimant's EIP-712 signature, the claim and the nonce
- * before reading the bytes, then stores them while hashing, and commits them to the store and the
- * outbox only if they hash to the signed value. Resolves once the item is durable in the outbox.
+ * Accepts one evidence upload: checks the claimant's EIP-712 signature and the nonce before reading
+ * the bytes, then stores them while hashing, and commits them to the store and the outbox only if
+ * they hash to the signed value and the claim, as the chain has it, takes evidence. Resolves once
+ * the item is durable in the outbox.
  */
 export class EvidenceService {
   private _validatorKeys: { keys: string[]; at: number } | undefined;
+  private readonly _signatures: EvidenceSignatureVerifier;
 
   constructor(
     private readonly _db: AidProofDb,
@@ -46,10 +47,12 @@ export class EvidenceService {
     private readonly _claims: ClaimReader,
     private readonly _maxBytes: number,
     private readonly _onAccepted: () => void,
-  ) {}
+  ) {
+    this._signatures = new EvidenceSignatureVerifier(_chain.chainId, _chain.addresses.evidenceRegistry);
+  }
 
   async submit(input: EvidenceSubmission): Promise<AcceptedEvidence> {
-    const claimant = await this._checkAuthorization(input);
+    const { claimant, stillOpen } = await this._checkAuthorization(input);
     let head = Buffer.alloc(0);
     const source = input.content;
     const tapped = (async function* () {
@@ -68,6 +71,7 @@ export class EvidenceService {
             received: `0x${sha256}`,
           });
         }
+        await stillOpen;
         if (input.kind === EvidenceKind.Private) recipients.push(...(await this._checkEnvelope(head)));
       },
     });
@@ -98,8 +102,15 @@ export class EvidenceService {
     return { receiptId, cid: stored.cid, size: stored.size };
   }
 
-  /** Everything that can be checked before reading the file; returns the claimant. */
-  private async _checkAuthorization(input: EvidenceSubmission): Promise<string> {
+  /**
+   * Everything that can be checked before reading the file. Returns the claimant and the check that
+   * the claim takes evidence as the chain has it now: that chain read runs while the bytes stream in
+   * and is awaited before anything is committed. The claimant of a claim never changes, so the read
+   * model's answer is enough to check the signature without waiting for the chain.
+   */
+  private async _checkAuthorization(
+    input: EvidenceSubmission,
+  ): Promise<{ claimant: string; stillOpen: Promise<void> }> {
     if (input.deadline < BigInt(Math.floor(Date.now() / 1000))) {
       throw new DomainError("SIGNATURE_EXPIRED", "the signed upload has expired", {
         deadline: input.deadline.toString(),
@@ -107,34 +118,28 @@ export class EvidenceService {
     }
     let signer: string;
     try {
-      signer = recoverTypedDataSigner(
-        evidenceDomain(this._chain.chainId, this._chain.addresses.evidenceRegistry),
-        EVIDENCE_TYPES,
-        {
-          claimId: input.claimId,
-          contentHash: input.contentHash,
-          kind: input.kind,
-          nonce: input.nonce,
-          deadline: input.deadline,
-        },
-        input.signature,
-      );
+      signer = this._signatures.recover(input, input.signature);
     } catch {
       throw new DomainError("INVALID_SIGNATURE", "the signature is malformed");
     }
-    const claim = await this._claim(input.claimId.toString());
-    if (!claim)
-      throw new DomainError("CLAIM_NOT_FOUND", `no claim ${input.claimId}`, { claimId: input.claimId.toString() });
-    if (signer.toLowerCase() !== claim.claimant.toLowerCase()) {
+    const claimId = input.claimId.toString();
+    const current = this._claim(claimId);
+    const stillOpen = current.then((claim) => {
+      if (!claim) throw claimNotFound(claimId);
+      if (!OPEN_STATES.has(claim.state)) {
+        throw new DomainError("CLAIM_CLOSED_FOR_EVIDENCE", `claim ${claimId} takes no evidence in its state`, {
+          state: claim.state,
+        });
+      }
+    });
+    stillOpen.catch(() => undefined); // awaited before commit; an upload that fails earlier never does
+    const claim = this._db.claim(claimId) ?? (await current);
+    if (!claim) throw claimNotFound(claimId);
+    if (signer !== claim.claimant.toLowerCase()) {
       throw new DomainError("INVALID_SIGNATURE", "the signature is not the claimant's (wrong key, chain or fields)");
     }
-    if (!OPEN_STATES.has(claim.state)) {
-      throw new DomainError("CLAIM_CLOSED_FOR_EVIDENCE", `claim ${input.claimId} takes no evidence in its state`, {
-        state: claim.state,
-      });
-    }
     if (this._db.nonceUsed(claim.claimant, input.nonce.toString())) throw nonceUsed(input.nonce);
-    return claim.claimant;
+    return { claimant: claim.claimant, stillOpen };
   }
 
   /**
@@ -185,6 +190,10 @@ export class EvidenceService {
     }
     return this._validatorKeys.keys;
   }
+}
+
+function claimNotFound(claimId: string): DomainError {
+  return new DomainError("CLAIM_NOT_FOUND", `no claim ${claimId}`, { claimId });
 }
 
 function nonceUsed(nonce: bigint): DomainError {

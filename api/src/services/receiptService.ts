@@ -1,8 +1,8 @@
-import type { SimpleMerkleTree } from "@openzeppelin/merkle-tree";
 import { DomainError } from "../errors";
 import type { AidProofDb, AttestationRow, BatchRow, EvidenceRow } from "../db/database";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import { buildEvidenceTree, EVIDENCE_LEAF_ENCODING } from "../chain/evidenceLeaf";
+import type { EvidenceTree } from "../chain/evidenceTree";
 import type { ProofBundle } from "../proof/bundle";
 
 export type ReceiptStatus = "pending" | "anchored" | "confirmed" | "rejected";
@@ -26,7 +26,7 @@ const TREE_CACHE_SIZE = 64;
 
 /** Receipts and their proof bundles, rebuilt from the outbox and the batch rows. */
 export class ReceiptService {
-  private readonly _trees = new Map<string, SimpleMerkleTree>();
+  private readonly _trees = new Map<string, EvidenceTree>();
 
   constructor(
     private readonly _db: AidProofDb,
@@ -72,7 +72,7 @@ export class ReceiptService {
         cid: item.cid,
       },
       leafEncoding: [...EVIDENCE_LEAF_ENCODING],
-      leafHash: String(tree.at(index)),
+      leafHash: tree.leafHash(index),
       proof: tree.getProof(index),
       root: batch.root,
       batch: {
@@ -87,7 +87,7 @@ export class ReceiptService {
     };
   }
 
-  private _tree(root: string): SimpleMerkleTree {
+  private _tree(root: string): EvidenceTree {
     let tree = this._trees.get(root);
     if (!tree) {
       const items = this._db.batchEvidence(root);

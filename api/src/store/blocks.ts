@@ -17,6 +17,8 @@ export interface BlockBackend {
   /** The block's bytes, or undefined when the backend does not have it. Unverified. */
   getBlock(cid: CID): Promise<Uint8Array | undefined>;
   putBlock(cid: CID, bytes: Uint8Array): Promise<void>;
+  /** Stores a block that is a whole DAG by itself and pins it; both or neither survive a crash. */
+  putPinnedBlock(cid: CID, bytes: Uint8Array): Promise<void>;
   hasBlock(cid: CID): Promise<boolean>;
   pin(cid: CID): Promise<void>;
   unpin(cid: CID): Promise<void>;

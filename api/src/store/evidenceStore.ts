@@ -99,8 +99,7 @@ export class EvidenceStore {
     const cid = this._m.cid.CID.createV1(this._m.raw.code, this._m.digest.create(this._m.sha2.sha256.code, sha256));
     const result = { cid: cid.toString(), sha256: sha256.toString("hex"), size: bytes.length };
     await options.beforeCommit?.(result);
-    await this.backend.putBlock(cid, bytes);
-    await this.backend.pin(cid);
+    await this.backend.putPinnedBlock(cid, bytes);
     return result;
   }
 

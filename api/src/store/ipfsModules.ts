@@ -3,9 +3,9 @@
  * (tsconfig "module": "node16" keeps import() as is), once, on first use.
  */
 async function load() {
-  const [unixfs, blockstoreFs, chunker, layout, car, dagPb, raw, cid, sha2, digest, ipfsUnixfs] = await Promise.all([
+  const [unixfs, base32, chunker, layout, car, dagPb, raw, cid, sha2, digest, ipfsUnixfs] = await Promise.all([
     import("@helia/unixfs"),
-    import("blockstore-fs"),
+    import("multiformats/bases/base32"),
     import("ipfs-unixfs-importer/chunker"),
     import("ipfs-unixfs-importer/layout"),
     import("@ipld/car"),
@@ -16,7 +16,7 @@ async function load() {
     import("multiformats/hashes/digest"),
     import("ipfs-unixfs"),
   ]);
-  return { unixfs, blockstoreFs, chunker, layout, car, dagPb, raw, cid, sha2, digest, ipfsUnixfs };
+  return { unixfs, base32, chunker, layout, car, dagPb, raw, cid, sha2, digest, ipfsUnixfs };
 }
 
 export type IpfsModules = Awaited<ReturnType<typeof load>>;

@@ -61,6 +61,11 @@ export class KuboBackend implements BlockBackend {
     }
   }
 
+  async putPinnedBlock(cid: CID, bytes: Uint8Array): Promise<void> {
+    await this.putBlock(cid, bytes);
+    await this.pin(cid);
+  }
+
   async pin(cid: CID): Promise<void> {
     const client = await this._connect();
     await client.pin.add(cid, { recursive: true, timeout: this._options.timeoutMs });

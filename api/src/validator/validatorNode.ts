@@ -8,8 +8,7 @@ import {
 } from "../../../typechain-types";
 import type { ContractAddresses } from "../config";
 import { buildEvidenceTree } from "../chain/evidenceLeaf";
-import { EVIDENCE_TYPES, evidenceDomain } from "../chain/typedData";
-import { recoverTypedDataSigner } from "../chain/signatures";
+import { EvidenceSignatureVerifier } from "../chain/signatures";
 import { onChain } from "../chain/chainAdapter";
 import { manifestLeaf, manifestSchema, type BatchManifest } from "../batcher/manifest";
 import { parseEnvelopeHeader } from "../crypto/envelope";
@@ -163,7 +162,7 @@ export class ValidatorNode {
       problems.push(`leaf count ${manifest.leaves.length} != anchored ${leafCount}`);
     if (buildEvidenceTree(manifest.leaves.map(manifestLeaf)).root !== root) problems.push("Merkle root does not match");
 
-    const domain = evidenceDomain(this._chainId, this._addresses.evidenceRegistry);
+    const signatures = new EvidenceSignatureVerifier(this._chainId, this._addresses.evidenceRegistry);
     const claimants = new Map<string, string | undefined>();
     const nonces = new Set<string>();
     for (const [i, item] of manifest.leaves.entries()) {
@@ -191,7 +190,7 @@ export class ValidatorNode {
       };
       let signer = "";
       try {
-        signer = recoverTypedDataSigner(domain, EVIDENCE_TYPES, message, item.signature);
+        signer = signatures.recover(message, item.signature);
       } catch {
         signer = "";
       }
