@@ -75,7 +75,17 @@ describe("signatures", () => {
       const n = BigInt("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141");
       const highS = `0x${(n - BigInt(signature.s)).toString(16).padStart(64, "0")}`;
       const malleated = `${signature.r}${highS.slice(2)}${signature.v === 27 ? "1c" : "1b"}`;
-      expect(() => verifier.recover(message, malleated)).to.throw();
+      expect(() => verifier.recover(message, malleated)).to.throw(RangeError, "high s");
+    });
+
+    it("takes v as 27/28 or 0/1 and rejects any other v and the 64-byte compact form", async () => {
+      const wallet = Wallet.createRandom();
+      const signature = Signature.from(await wallet.signTypedData(domain, EVIDENCE_TYPES, message));
+      const rs = `${signature.r}${signature.s.slice(2)}`;
+      const signer = wallet.address.toLowerCase();
+      expect(verifier.recover(message, `${rs}${signature.yParity === 0 ? "00" : "01"}`)).to.equal(signer);
+      expect(() => verifier.recover(message, `${rs}1d`)).to.throw(RangeError, "invalid signature v");
+      expect(() => verifier.recover(message, signature.compactSerialized)).to.throw(RangeError);
     });
   });
 });

@@ -7,6 +7,7 @@ import {
   type ClaimRegistry,
   type Consortium,
   type EvidenceRegistry,
+  type IClaimRegistry,
 } from "../../../typechain-types";
 import type { ContractAddresses } from "../config";
 import type { SignedFileClaim } from "./typedData";
@@ -182,7 +183,15 @@ export class ChainAdapter {
 
   async claim(claimId: bigint): Promise<OnChainClaim | undefined> {
     try {
-      const c = await this.claimRegistry.claim(claimId);
+      // Encoded and decoded here rather than through the Contract object: the gateway reads a claim
+      // on every upload round trip, and the Contract's call path cost twice as much event loop.
+      const registry = this.claimRegistry.interface;
+      const data = registry.encodeFunctionData("claim", [claimId]);
+      const result = (await this.provider.send("eth_call", [
+        { to: this.addresses.claimRegistry, data },
+        "latest",
+      ])) as string;
+      const [c] = registry.decodeFunctionResult("claim", result) as unknown as [IClaimRegistry.ClaimStructOutput];
       return {
         claimId: claimId.toString(),
         claimant: c.claimant,

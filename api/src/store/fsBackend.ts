@@ -11,7 +11,8 @@ export const SMALL_BLOCK_BYTES = 64 * 1024;
 const TEMP_DIR = ".incoming";
 
 const SCHEMA = `
-  CREATE TABLE IF NOT EXISTS small_blocks (multihash BLOB PRIMARY KEY, bytes BLOB NOT NULL) WITHOUT ROWID;
+  -- A rowid table: with 10 KB rows, a WITHOUT ROWID table costs twice the time per insert (measured).
+  CREATE TABLE IF NOT EXISTS small_blocks (id INTEGER PRIMARY KEY, multihash BLOB NOT NULL UNIQUE, bytes BLOB NOT NULL);
   CREATE TABLE IF NOT EXISTS pins (cid TEXT PRIMARY KEY) WITHOUT ROWID;
 `;
 
