@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
+import { Checkpointer } from "../db/checkpointer";
 import { GroupCommit } from "../db/groupCommit";
 import type { BlockBackend, CID } from "./blocks";
 import { ipfsModules, type IpfsModules } from "./ipfsModules";
@@ -30,7 +31,8 @@ function statements(db: Database.Database) {
 /**
  * The embedded backend, durable before it answers. Small blocks (every 10 KB evidence file, every
  * DAG root) and pins are rows of one SQLite file (WAL, synchronous=FULL), written by group commit:
- * one fsync, off the event loop, for all the uploads of an event-loop turn. Larger blocks are files in blockstore-fs's
+ * one fsync, off the event loop, for all the uploads of an event-loop turn; WAL checkpoints run on
+ * a worker thread. Larger blocks are files in blockstore-fs's
  * layout (blocks/<next-to-last two characters>/<base32 multihash>.data), each written to a temporary
  * file, fdatasync'ed, renamed into place and its directory fsync'ed. A file and a pin per upload cost about 1.2 ms of CPU and no durability (measured in
  * docs/architecture.md, Performance); this costs about 0.1 ms and survives a power cut.
@@ -45,6 +47,7 @@ export class FsBackend implements BlockBackend {
     private readonly _blocksDir: string,
     private readonly _db: Database.Database,
     private readonly _group: GroupCommit,
+    private readonly _checkpointer: Checkpointer,
   ) {
     this._sql = statements(_db);
   }
@@ -54,11 +57,16 @@ export class FsBackend implements BlockBackend {
     // Half-written block files of a process that died mid-write: never renamed into place, never used.
     await rm(join(blocksDir, TEMP_DIR), { recursive: true, force: true });
     await mkdir(join(blocksDir, TEMP_DIR), { recursive: true });
-    const db = new Database(join(directory, "store.sqlite"));
+    const path = join(directory, "store.sqlite");
+    const db = new Database(path);
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
+    db.pragma("wal_autocheckpoint = 0");
     db.exec(SCHEMA);
-    return new FsBackend(directory, await ipfsModules(), blocksDir, db, new GroupCommit(db));
+    const checkpointer = Checkpointer.start(path, (message) =>
+      process.emitWarning(`checkpoint of ${path} failed: ${message}`),
+    );
+    return new FsBackend(directory, await ipfsModules(), blocksDir, db, new GroupCommit(db), checkpointer);
   }
 
   async getBlock(cid: CID): Promise<Uint8Array | undefined> {
@@ -129,6 +137,7 @@ export class FsBackend implements BlockBackend {
 
   async close(): Promise<void> {
     this._group.close();
+    await this._checkpointer.stop();
     this._db.close();
   }
 
