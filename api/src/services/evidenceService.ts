@@ -12,6 +12,7 @@ import type { ClaimReader } from "./claimReader";
 const OPEN_STATES = new Set([1, 2, 5]);
 const HEAD_BYTES = 64 * 1024;
 const VALIDATOR_KEYS_TTL_MS = 10_000;
+const CLAIMANT_CACHE_SIZE = 10_000;
 
 export interface EvidenceSubmission {
   claimId: bigint;
@@ -38,6 +39,8 @@ export interface AcceptedEvidence {
  */
 export class EvidenceService {
   private _validatorKeys: { keys: string[]; at: number } | undefined;
+  /** Claim id to claimant, for recent claims: immutable, and read on every upload. */
+  private readonly _claimants = new Map<string, string>();
   private readonly _signatures: EvidenceSignatureVerifier;
 
   constructor(
@@ -106,7 +109,8 @@ export class EvidenceService {
    * Everything that can be checked before reading the file. Returns the claimant and the check that
    * the claim takes evidence as the chain has it now: that chain read runs while the bytes stream in
    * and is awaited before anything is committed. The claimant of a claim never changes, so the read
-   * model's answer is enough to check the signature without waiting for the chain.
+   * model's answer (kept in memory for recent claims) is enough to check the signature without
+   * waiting for the chain.
    */
   private async _checkAuthorization(
     input: EvidenceSubmission,
@@ -133,13 +137,19 @@ export class EvidenceService {
       }
     });
     stillOpen.catch(() => undefined); // awaited before commit; an upload that fails earlier never does
-    const claim = this._db.claim(claimId) ?? (await current);
-    if (!claim) throw claimNotFound(claimId);
-    if (signer !== claim.claimant.toLowerCase()) {
+    let claimant = this._claimants.get(claimId);
+    if (!claimant) {
+      const claim = this._db.claim(claimId) ?? (await current);
+      if (!claim) throw claimNotFound(claimId);
+      claimant = claim.claimant;
+      if (this._claimants.size >= CLAIMANT_CACHE_SIZE) this._claimants.delete(this._claimants.keys().next().value!);
+      this._claimants.set(claimId, claimant);
+    }
+    if (signer !== claimant.toLowerCase()) {
       throw new DomainError("INVALID_SIGNATURE", "the signature is not the claimant's (wrong key, chain or fields)");
     }
-    if (this._db.nonceUsed(claim.claimant, input.nonce.toString())) throw nonceUsed(input.nonce);
-    return { claimant: claim.claimant, stillOpen };
+    if (this._db.nonceUsed(claimant, input.nonce.toString())) throw nonceUsed(input.nonce);
+    return { claimant, stillOpen };
   }
 
   /**
