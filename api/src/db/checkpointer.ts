@@ -21,6 +21,8 @@ parentPort.on("message", () => {
 });
 `;
 
+const STOP_TIMEOUT_MS = 10_000;
+
 /**
  * Checkpoints a WAL database from a worker thread, every `intervalMs`: copying WAL pages into the
  * database file and the fsyncs that go with it then never run on the event loop (SQLite's automatic
@@ -28,7 +30,11 @@ parentPort.on("message", () => {
  * The connection that writes must set wal_autocheckpoint=0. Stop it before closing that connection.
  */
 export class Checkpointer {
-  private constructor(private readonly _worker: Worker) {}
+  private _exited = false;
+
+  private constructor(private readonly _worker: Worker) {
+    _worker.once("exit", () => (this._exited = true));
+  }
 
   static start(path: string, onError: (message: string) => void, intervalMs = 250): Checkpointer {
     const worker = new Worker(WORKER_SOURCE, {
@@ -43,8 +49,12 @@ export class Checkpointer {
 
   /** Runs a last checkpoint and closes the worker's connection. */
   async stop(): Promise<void> {
+    if (this._exited) return;
     const exited = new Promise<void>((resolve) => this._worker.once("exit", () => resolve()));
+    this._worker.ref(); // keep the process alive until the last checkpoint is done
     this._worker.postMessage("stop");
+    const timeout = setTimeout(() => void this._worker.terminate(), STOP_TIMEOUT_MS);
     await exited;
+    clearTimeout(timeout);
   }
 }

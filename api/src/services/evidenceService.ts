@@ -130,6 +130,10 @@ export class EvidenceService {
     const current = this._claim(claimId);
     const stillOpen = current.then((claim) => {
       if (!claim) throw claimNotFound(claimId);
+      // The claimant below may come from the read model; the chain has the last word.
+      if (claim.claimant.toLowerCase() !== signer) {
+        throw new DomainError("INVALID_SIGNATURE", "the signature is not the claimant's (wrong key, chain or fields)");
+      }
       if (!OPEN_STATES.has(claim.state)) {
         throw new DomainError("CLAIM_CLOSED_FOR_EVIDENCE", `claim ${claimId} takes no evidence in its state`, {
           state: claim.state,

@@ -17,7 +17,7 @@ export interface BlockBackend {
   /** The block's bytes, or undefined when the backend does not have it. Unverified. */
   getBlock(cid: CID): Promise<Uint8Array | undefined>;
   putBlock(cid: CID, bytes: Uint8Array): Promise<void>;
-  /** Stores a block that is a whole DAG by itself and pins it; both or neither survive a crash. */
+  /** Stores a block that is a whole DAG by itself, then pins it (one transaction where the backend can). */
   putPinnedBlock(cid: CID, bytes: Uint8Array): Promise<void>;
   hasBlock(cid: CID): Promise<boolean>;
   pin(cid: CID): Promise<void>;

@@ -84,25 +84,28 @@ export class FsBackend implements BlockBackend {
       return;
     }
     const path = this._blockPath(cid);
-    if (await exists(path)) return;
     const directory = dirname(path);
+    // Another put (or an earlier process) may have renamed it into place without syncing the directory yet.
+    if (await exists(path)) return syncDirectory(directory);
     if (!this._knownDirs.has(directory)) {
       await mkdir(directory, { recursive: true });
       await syncDirectory(dirname(directory));
       this._knownDirs.add(directory);
     }
     const temp = join(this._blocksDir, TEMP_DIR, randomUUID());
-    const handle = await open(temp, "wx");
     try {
-      await handle.writeFile(bytes);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path).catch(async (error: unknown) => {
-      await unlink(temp).catch(() => undefined);
+      const handle = await open(temp, "wx");
+      try {
+        await handle.writeFile(bytes);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined); // disk full is when a leftover would hurt most
       throw error;
-    });
+    }
     await syncDirectory(directory);
   }
 
