@@ -62,6 +62,7 @@ export class FsBackend implements BlockBackend {
     db.pragma("journal_mode = WAL");
     db.pragma("synchronous = FULL");
     db.pragma("wal_autocheckpoint = 0");
+    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`); // the WAL shrinks back after a burst
     db.exec(SCHEMA);
     const checkpointer = Checkpointer.start(path, (message) =>
       process.emitWarning(`checkpoint of ${path} failed: ${message}`),
