@@ -97,7 +97,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
       await indexer.stop();
       chain.destroy();
       await store.close();
-      db.close();
+      await db.close();
     },
   };
 }

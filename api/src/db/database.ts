@@ -1,7 +1,7 @@
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import { GroupCommit } from "./groupCommit";
+import { openDurableDatabase, type DurableDatabase } from "./durableDatabase";
 
 /** One evidence item as accepted: durable in the outbox before the 202. */
 export interface EvidenceRow {
@@ -195,17 +195,13 @@ export class DuplicateNonceError extends Error {}
 export class AidProofDb {
   private readonly _db: Database.Database;
   private readonly _insertEvidence: Database.Statement;
-  private readonly _group: GroupCommit;
+  private readonly _database: DurableDatabase;
   private readonly _statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
-    this._db = new Database(path);
-    this._db.pragma("journal_mode = WAL");
-    this._db.pragma("synchronous = FULL");
-    this._db.pragma("busy_timeout = 5000");
-    this._db.exec(SCHEMA);
-    this._group = new GroupCommit(this._db);
+    this._database = openDurableDatabase(path, SCHEMA);
+    this._db = this._database.db;
     this._insertEvidence = this._db.prepare(`
       INSERT INTO evidence (receipt_id, claim_id, claimant, content_hash, kind, cid, size, nonce, deadline,
                             signature, recipients, created_at)
@@ -216,7 +212,9 @@ export class AidProofDb {
   /** Durably adds an item to the outbox; resolves after the commit. */
   async addEvidence(row: EvidenceRow): Promise<void> {
     try {
-      await this._group.run(() => this._insertEvidence.run({ ...row, recipients: JSON.stringify(row.recipients) }));
+      await this._database.group.run(() =>
+        this._insertEvidence.run({ ...row, recipients: JSON.stringify(row.recipients) }),
+      );
     } catch (error) {
       const unique = String(error).includes("UNIQUE constraint failed: evidence.claimant, evidence.nonce");
       throw unique ? new DuplicateNonceError(row.nonce) : error;
@@ -419,8 +417,7 @@ export class AidProofDb {
     return statement;
   }
 
-  close(): void {
-    this._group.close();
-    this._db.close();
+  close(): Promise<void> {
+    return this._database.close();
   }
 }

@@ -58,12 +58,16 @@ export class EvidenceService {
     const { claimant, stillOpen } = await this._checkAuthorization(input);
     let head = Buffer.alloc(0);
     const source = input.content;
-    const tapped = (async function* () {
-      for await (const chunk of source instanceof Uint8Array ? [source] : source) {
-        if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
-        yield chunk;
-      }
-    })();
+    // Only a private item's first bytes are needed (its envelope header), so only those are copied.
+    const tapped =
+      input.kind === EvidenceKind.Private
+        ? (async function* () {
+            for await (const chunk of source instanceof Uint8Array ? [source] : source) {
+              if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+              yield chunk;
+            }
+          })()
+        : source;
     const recipients: string[] = [];
     const stored = await this._store.put(tapped, {
       maxBytes: this._maxBytes,

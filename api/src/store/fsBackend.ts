@@ -1,9 +1,8 @@
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
-import { Checkpointer } from "../db/checkpointer";
-import { GroupCommit } from "../db/groupCommit";
+import { openDurableDatabase, type DurableDatabase } from "../db/durableDatabase";
 import type { BlockBackend, CID } from "./blocks";
 import { ipfsModules, type IpfsModules } from "./ipfsModules";
 
@@ -45,11 +44,9 @@ export class FsBackend implements BlockBackend {
     readonly source: string,
     private readonly _m: IpfsModules,
     private readonly _blocksDir: string,
-    private readonly _db: Database.Database,
-    private readonly _group: GroupCommit,
-    private readonly _checkpointer: Checkpointer,
+    private readonly _database: DurableDatabase,
   ) {
-    this._sql = statements(_db);
+    this._sql = statements(_database.db);
   }
 
   static async open(directory: string): Promise<FsBackend> {
@@ -57,17 +54,8 @@ export class FsBackend implements BlockBackend {
     // Half-written block files of a process that died mid-write: never renamed into place, never used.
     await rm(join(blocksDir, TEMP_DIR), { recursive: true, force: true });
     await mkdir(join(blocksDir, TEMP_DIR), { recursive: true });
-    const path = join(directory, "store.sqlite");
-    const db = new Database(path);
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.pragma("wal_autocheckpoint = 0");
-    db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`); // the WAL shrinks back after a burst
-    db.exec(SCHEMA);
-    const checkpointer = Checkpointer.start(path, (message) =>
-      process.emitWarning(`checkpoint of ${path} failed: ${message}`),
-    );
-    return new FsBackend(directory, await ipfsModules(), blocksDir, db, new GroupCommit(db), checkpointer);
+    const database = openDurableDatabase(join(directory, "store.sqlite"), SCHEMA);
+    return new FsBackend(directory, await ipfsModules(), blocksDir, database);
   }
 
   async getBlock(cid: CID): Promise<Uint8Array | undefined> {
@@ -81,7 +69,7 @@ export class FsBackend implements BlockBackend {
 
   async putBlock(cid: CID, bytes: Uint8Array): Promise<void> {
     if (bytes.length <= SMALL_BLOCK_BYTES) {
-      await this._group.run(() => this._sql.insertSmallBlock.run(cid.multihash.bytes, bytes));
+      await this._database.group.run(() => this._sql.insertSmallBlock.run(cid.multihash.bytes, bytes));
       return;
     }
     const path = this._blockPath(cid);
@@ -117,7 +105,7 @@ export class FsBackend implements BlockBackend {
       return;
     }
     // One transaction, so one commit to wait for: the path of every single-chunk upload.
-    await this._group.run(() => {
+    await this._database.group.run(() => {
       this._sql.insertSmallBlock.run(cid.multihash.bytes, bytes);
       this._sql.insertPin.run(cid.toString());
     });
@@ -128,11 +116,11 @@ export class FsBackend implements BlockBackend {
   }
 
   async pin(cid: CID): Promise<void> {
-    await this._group.run(() => this._sql.insertPin.run(cid.toString()));
+    await this._database.group.run(() => this._sql.insertPin.run(cid.toString()));
   }
 
   async unpin(cid: CID): Promise<void> {
-    await this._group.run(() => this._sql.deletePin.run(cid.toString()));
+    await this._database.group.run(() => this._sql.deletePin.run(cid.toString()));
   }
 
   async isPinned(cid: CID): Promise<boolean> {
@@ -140,9 +128,7 @@ export class FsBackend implements BlockBackend {
   }
 
   async close(): Promise<void> {
-    this._group.close();
-    await this._checkpointer.stop();
-    this._db.close();
+    await this._database.close();
   }
 
   /** blockstore-fs's default (NextToLast) layout. */
