@@ -9,6 +9,7 @@ import {
   type EvidenceRegistry,
 } from "../../../typechain-types";
 import { decodeClaimResult, encodeClaimCall, type ClaimFields } from "./claimCall";
+import { SerialSender } from "./serialSender";
 import type { ContractAddresses } from "../config";
 import type { SignedFileClaim } from "./typedData";
 import { DomainError } from "../errors";
@@ -107,6 +108,7 @@ export interface OnChainClaim extends ClaimFields {
 export class ChainAdapter {
   readonly provider: JsonRpcProvider;
   readonly signer: NonceManager;
+  private readonly _sender: SerialSender;
   readonly consortium: Consortium;
   readonly evidenceRegistry: EvidenceRegistry;
   readonly claimRegistry: ClaimRegistry;
@@ -124,6 +126,7 @@ export class ChainAdapter {
       pollingInterval: 100,
     });
     this.signer = new NonceManager(new Wallet(gatewayKey, this.provider));
+    this._sender = new SerialSender(this.signer);
     this.consortium = Consortium__factory.connect(addresses.consortium, this.signer);
     this.evidenceRegistry = EvidenceRegistry__factory.connect(addresses.evidenceRegistry, this.signer);
     this.claimRegistry = ClaimRegistry__factory.connect(addresses.claimRegistry, this.signer);
@@ -143,7 +146,7 @@ export class ChainAdapter {
     manifestCid: string,
   ): Promise<{ hash: string; wait: () => Promise<TransactionReceipt> }> {
     return onChain(async () => {
-      const tx = await this.evidenceRegistry.anchorBatch(root, leafCount, manifestCid);
+      const tx = await this._sender.send(() => this.evidenceRegistry.anchorBatch(root, leafCount, manifestCid));
       return {
         hash: tx.hash,
         wait: () => onChain(async () => (await this.provider.waitForTransaction(tx.hash, 1, 120_000))!),
@@ -193,14 +196,16 @@ export class ChainAdapter {
   /** Relays a claimant-signed FileClaim; resolves with the new claim id once mined. */
   async fileClaimFor(input: SignedFileClaim): Promise<{ claimId: string; txHash: string; blockNumber: number }> {
     return onChain(async () => {
-      const tx = await this.claimRegistry.fileClaimFor(
-        input.claimant,
-        input.planId,
-        input.amount,
-        input.metadataCid,
-        input.nonce,
-        input.deadline,
-        input.signature,
+      const tx = await this._sender.send(() =>
+        this.claimRegistry.fileClaimFor(
+          input.claimant,
+          input.planId,
+          input.amount,
+          input.metadataCid,
+          input.nonce,
+          input.deadline,
+          input.signature,
+        ),
       );
       const receipt = (await this.provider.waitForTransaction(tx.hash, 1, 120_000))!;
       if (receipt.status !== 1) {

@@ -10,6 +10,7 @@ import type { ContractAddresses } from "../config";
 import { buildEvidenceTree } from "../chain/evidenceLeaf";
 import { EvidenceSignatureVerifier } from "../chain/signatures";
 import { onChain } from "../chain/chainAdapter";
+import { SerialSender } from "../chain/serialSender";
 import { manifestLeaf, manifestSchema, type BatchManifest } from "../batcher/manifest";
 import { parseEnvelopeHeader } from "../crypto/envelope";
 import type { Logger } from "../logger";
@@ -44,7 +45,7 @@ export class ValidatorNode {
   private _loop: Promise<void> | undefined;
   private _cursor: number;
   /** This member's transactions, one at a time: nonces never race or gap. */
-  private _txQueue: Promise<unknown> = Promise.resolve();
+  private readonly _sender: SerialSender;
 
   constructor(
     rpcUrl: string,
@@ -62,6 +63,7 @@ export class ValidatorNode {
       pollingInterval: 100,
     });
     this._signer = new NonceManager(new Wallet(privateKey, this._provider));
+    this._sender = new SerialSender(this._signer);
     this._evidence = EvidenceRegistry__factory.connect(_addresses.evidenceRegistry, this._signer);
     this._claims = ClaimRegistry__factory.connect(_addresses.claimRegistry, this._provider);
     this._cursor = fromBlock - 1;
@@ -101,19 +103,15 @@ export class ValidatorNode {
     await this._transact(() => this._claimsAs().endorse(claimId, decision, evidenceRoot, amount));
   }
 
+  /** One transaction at a time, each awaited to its receipt: a validator sends few. */
   private _transact(send: () => Promise<{ hash: string }>): Promise<void> {
-    const run = this._txQueue.then(async () => {
-      try {
+    return onChain(() =>
+      this._sender.send(async () => {
         const tx = await send();
         const receipt = await this._provider.waitForTransaction(tx.hash, 1, 120_000);
         if (receipt?.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);
-      } catch (error) {
-        this._signer.reset();
-        throw error;
-      }
-    });
-    this._txQueue = run.catch(() => undefined);
-    return onChain(() => run);
+      }),
+    );
   }
 
   private _claimsAs(): ClaimRegistry {
