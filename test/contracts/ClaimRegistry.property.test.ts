@@ -46,6 +46,13 @@ function claimAt(m: Model, index: number): ModelClaim | undefined {
   return m.claims[index - 1];
 }
 
+/** A plain transition: the claim must exist and be in `from`; then `apply` is what changes. */
+function transition(c: ModelClaim | undefined, from: number, apply: (c: ModelClaim) => void): Outcome {
+  if (!c) return { error: "ClaimRegistryUnknownClaim" };
+  if (c.state !== from) return { error: "ClaimRegistryInvalidTransition" };
+  return { ok: () => apply(c) };
+}
+
 class FileCommand implements fc.AsyncCommand<Model, Real> {
   constructor(readonly amount: bigint) {}
   check = () => true;
@@ -74,11 +81,7 @@ class StartReviewCommand implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
     const c = claimAt(m, this.claimId);
-    const outcome: Outcome = !c
-      ? { error: "ClaimRegistryUnknownClaim" }
-      : c.state !== State.Filed
-        ? { error: "ClaimRegistryInvalidTransition" }
-        : { ok: () => (c.state = State.UnderReview) };
+    const outcome = transition(c, State.Filed, (claim) => (claim.state = State.UnderReview));
     await expectOutcome(() => r.claims.connect(r.f.validators[0]).startReview(this.claimId), outcome, r);
   }
   toString = () => `startReview(${this.claimId})`;
@@ -164,11 +167,11 @@ class JuryOutcomeCommand implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
     const c = claimAt(m, this.claimId);
-    const outcome: Outcome = !c
-      ? { error: "ClaimRegistryUnknownClaim" }
-      : c.state !== State.Disputed
-        ? { error: "ClaimRegistryInvalidTransition" }
-        : { ok: () => (c.state = this.overturned ? State.Approved : State.Rejected) };
+    const outcome = transition(
+      c,
+      State.Disputed,
+      (claim) => (claim.state = this.overturned ? State.Approved : State.Rejected),
+    );
     await expectOutcome(() => r.claims.connect(r.jury).applyJuryOutcome(this.claimId, this.overturned), outcome, r);
   }
   toString = () => `jury(${this.claimId}, ${this.overturned ? "overturn" : "uphold"})`;
@@ -179,11 +182,7 @@ class PayoutCommand implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(m: Model, r: Real) {
     const c = claimAt(m, this.claimId);
-    const outcome: Outcome = !c
-      ? { error: "ClaimRegistryUnknownClaim" }
-      : c.state !== State.Approved
-        ? { error: "ClaimRegistryInvalidTransition" }
-        : { ok: () => (c.state = State.Paid) };
+    const outcome = transition(c, State.Approved, (claim) => (claim.state = State.Paid));
     await expectOutcome(() => r.claims.connect(r.f.gateway).recordPayout(this.claimId, id("payment")), outcome, r);
   }
   toString = () => `payout(${this.claimId})`;

@@ -9,6 +9,10 @@ export interface RunResult {
   stderr: string;
 }
 
+function spawnInRoot(command: string, args: string[], env: Record<string, string>) {
+  return spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+}
+
 /** Runs a command to completion in the project root. */
 export function run(
   command: string,
@@ -17,11 +21,7 @@ export function run(
   timeoutMs = 120_000,
 ): Promise<RunResult> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnInRoot(command, args, env);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -51,11 +51,7 @@ export function startProcess(
   timeoutMs = 180_000,
 ): Promise<{ child: ChildProcess; output: () => string }> {
   return new Promise((done, fail) => {
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnInRoot(command, args, env);
     let output = "";
     const timer = setTimeout(() => fail(new Error(`not ready in time:\n${output}`)), timeoutMs);
     const onData = (d: Buffer) => {
@@ -65,8 +61,8 @@ export function startProcess(
         done({ child, output: () => output });
       }
     };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
     child.once("exit", (code) => {
       clearTimeout(timer);
       fail(new Error(`exited with ${code} before ready:\n${output}`));

@@ -1,5 +1,5 @@
 import { getAddress, id } from "ethers";
-import { WORD, word } from "./encoding";
+import { WORD, uintWord } from "./encoding";
 
 /** The fields of IClaimRegistry.Claim the gateway reads, as plain strings and numbers. */
 export interface ClaimFields {
@@ -27,7 +27,7 @@ const HEAD_WORDS = 11;
 
 /** Calldata of `claim(claimId)`. */
 export function encodeClaimCall(claimId: bigint): string {
-  return `${CLAIM_SELECTOR}${word(claimId.toString(16)).toString("hex")}`;
+  return `${CLAIM_SELECTOR}${uintWord(claimId, "claimId").toString("hex")}`;
 }
 
 /**

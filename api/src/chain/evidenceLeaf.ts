@@ -1,4 +1,4 @@
-import { WORD, keccak256, word } from "./encoding";
+import { WORD, addressWord, bytes32Word, keccak256, uintWord } from "./encoding";
 import { EvidenceTree } from "./evidenceTree";
 
 /** StandardMerkleTree leaf encoding of an evidence item; the same as EvidenceRegistry.evidenceLeafHash. */
@@ -31,19 +31,15 @@ const HEAD_WORDS = 5;
  * loop. Tests hold it equal to StandardMerkleTree.leafHash and to the contract.
  */
 export function evidenceLeafHash(leaf: EvidenceLeaf): string {
-  if (leaf.claimId < 0n || leaf.claimId >= 2n ** 256n) throw new RangeError("claimId out of uint256 range");
-  if (!Number.isInteger(leaf.kind) || leaf.kind < 0 || leaf.kind > 255) throw new RangeError("kind out of uint8 range");
-  if (!/^0x[0-9a-fA-F]{64}$/.test(leaf.contentHash)) throw new RangeError("contentHash must be 32 bytes of 0x-hex");
-  if (!/^0x[0-9a-fA-F]{40}$/.test(leaf.claimant)) throw new RangeError("claimant must be a 20-byte 0x-hex address");
   const cid = Buffer.from(leaf.cid, "utf8");
   const paddedCid = Buffer.concat([cid, Buffer.alloc((WORD - (cid.length % WORD)) % WORD)]);
   const encoded = Buffer.concat([
-    word(leaf.claimId.toString(16)),
-    word(leaf.claimant),
-    word(leaf.contentHash),
-    word(leaf.kind.toString(16)),
-    word((HEAD_WORDS * WORD).toString(16)),
-    word(cid.length.toString(16)),
+    uintWord(leaf.claimId, "claimId"),
+    addressWord(leaf.claimant, "claimant"),
+    bytes32Word(leaf.contentHash, "contentHash"),
+    uintWord(leaf.kind, "kind", 8),
+    uintWord(HEAD_WORDS * WORD, "cid offset"),
+    uintWord(cid.length, "cid length"),
     paddedCid,
   ]);
   return `0x${keccak256(keccak256(encoded)).toString("hex")}`;

@@ -1,4 +1,4 @@
-import { keccak256 } from "./encoding";
+import { bytes32Word, keccak256 } from "./encoding";
 
 /**
  * OpenZeppelin's Merkle tree (@openzeppelin/merkle-tree's SimpleMerkleTree with sorted leaves) over
@@ -18,10 +18,7 @@ export class EvidenceTree {
   /** The tree over `leafHashes` (0x-hex, 32 bytes each), in the order given. */
   static of(leafHashes: string[]): EvidenceTree {
     if (leafHashes.length === 0) throw new RangeError("a tree needs at least one leaf");
-    const leaves = leafHashes.map((hash, position) => {
-      if (!/^0x[0-9a-fA-F]{64}$/.test(hash)) throw new RangeError(`not a 32-byte leaf hash: ${hash}`);
-      return { hash: Buffer.from(hash.slice(2), "hex"), position };
-    });
+    const leaves = leafHashes.map((hash, position) => ({ hash: bytes32Word(hash, "a leaf hash"), position }));
     leaves.sort((a, b) => Buffer.compare(a.hash, b.hash));
     const nodes = new Array<Buffer>(2 * leaves.length - 1);
     const nodeIndex = new Array<number>(leaves.length);

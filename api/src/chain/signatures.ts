@@ -1,7 +1,7 @@
 import { TypedDataEncoder, getBytes } from "ethers";
 import { ecdsaRecover } from "secp256k1";
 import { EVIDENCE_TYPES, evidenceDomain } from "./typedData";
-import { keccak256, word } from "./encoding";
+import { bytes32Word, keccak256, uintWord } from "./encoding";
 
 export interface EvidenceMessage {
   claimId: bigint;
@@ -35,19 +35,14 @@ export class EvidenceSignatureVerifier {
 
   /** The EIP-712 digest the claimant signs. */
   digest(message: EvidenceMessage): Buffer {
-    if (!/^0x[0-9a-fA-F]{64}$/.test(message.contentHash))
-      throw new RangeError("contentHash must be 32 bytes of 0x-hex");
-    if (!Number.isInteger(message.kind) || message.kind < 0 || message.kind > 255) {
-      throw new RangeError("kind out of uint8 range");
-    }
     const structHash = keccak256(
       Buffer.concat([
         EVIDENCE_TYPEHASH,
-        word(message.claimId.toString(16)),
-        word(message.contentHash),
-        word(message.kind.toString(16)),
-        word(message.nonce.toString(16)),
-        word(message.deadline.toString(16)),
+        uintWord(message.claimId, "claimId"),
+        bytes32Word(message.contentHash, "contentHash"),
+        uintWord(message.kind, "kind", 8),
+        uintWord(message.nonce, "nonce"),
+        uintWord(message.deadline, "deadline"),
       ]),
     );
     return keccak256(Buffer.concat([EIP712_PREFIX, this._domainSeparator, structHash]));
