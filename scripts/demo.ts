@@ -8,16 +8,20 @@ import { join, resolve } from "node:path";
 import { Wallet } from "ethers";
 import { AidProofClient } from "../api/src/sdk/client";
 import { verifyProofBundle } from "../api/src/proof/bundle";
+import { deploymentRecordSchema } from "../api/src/config";
 
 async function main(): Promise<void> {
   const gateway = process.env.AIDPROOF_GATEWAY_URL ?? "http://127.0.0.1:8080";
-  const rpc = process.env.AIDPROOF_RPC_URL ?? "http://127.0.0.1:8545";
+  const rpc = process.env.AIDPROOF_CLIENT_RPC_URL ?? "http://127.0.0.1:8545";
   const out = resolve(process.env.AIDPROOF_DEMO_DIR ?? "demo-output");
   mkdirSync(out, { recursive: true });
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   const claimant = Wallet.createRandom();
-  const client = new AidProofClient(gateway, claimant);
+  const deploymentFile = process.env.AIDPROOF_DEPLOYMENT_FILE ?? "data/deployment.json";
+  const deployment = deploymentRecordSchema.parse(JSON.parse(readFileSync(deploymentFile, "utf8")));
+  // The claimant reads members and keys from the chain, pinned to the deployment: never from the gateway.
+  const client = new AidProofClient(gateway, claimant, { rpcUrl: rpc, deployment });
   say(`claimant ${claimant.address} (a fresh key; it holds no ether: the gateway relays)`);
 
   const { claimId } = await client.createClaim({ planId: 1n, amount: 300_000n, metadataCid: "bafkreidemometadata" });

@@ -13,6 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { Agent, request } from "node:http";
 import { Wallet } from "ethers";
 import { AidProofClient } from "../../api/src/sdk/client";
+import { deploymentRecordSchema } from "../../api/src/config";
 import { EVIDENCE_TYPES, evidenceDomain } from "../../api/src/chain/typedData";
 import { freePort } from "../support/ports";
 
@@ -137,11 +138,12 @@ async function prepare(
 async function runScenario(s: Scenario): Promise<Figures> {
   const dataDir = await mkdtemp(join(tmpdir(), "aidproof-bench-ingest-"));
   const port = await freePort();
+  const chainPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = await startGateway({
     AIDPROOF_DATA_DIR: dataDir,
     AIDPROOF_PORT: String(port),
-    AIDPROOF_CHAIN_PORT: String(await freePort()),
+    AIDPROOF_CHAIN_PORT: String(chainPort),
     AIDPROOF_BLOCK_TIME_SECONDS: "1",
     AIDPROOF_BATCH_MAX_ITEMS: String(s.maxItems),
     AIDPROOF_BATCH_INTERVAL_MS: String(s.intervalMs),
@@ -153,7 +155,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
   let sampler: NodeJS.Timeout | undefined;
   try {
     const claimant = Wallet.createRandom() as unknown as Wallet;
-    const client = new AidProofClient(url, claimant);
+    const deployment = deploymentRecordSchema.parse(JSON.parse(readFileSync(join(dataDir, "deployment.json"), "utf8")));
+    const client = new AidProofClient(url, claimant, { rpcUrl: `http://127.0.0.1:${chainPort}`, deployment });
     const { claimId } = await client.createClaim({ planId: 1n, amount: 1000n, metadataCid: "bafkreibench" });
     process.stderr.write(`${s.name}: signing ${s.items} uploads...\n`);
     const uploads = await prepare(client, claimant, BigInt(claimId), s.items);

@@ -14,7 +14,11 @@ describe("aidproof CLI (spawned, against the real stack)", function () {
   before(async () => {
     stack = await startTestStack();
     dir = await mkdtemp(join(tmpdir(), "aidproof-cli-"));
-    env = { AIDPROOF_GATEWAY_URL: stack.gateway.url };
+    env = {
+      AIDPROOF_GATEWAY_URL: stack.gateway.url,
+      AIDPROOF_CLIENT_RPC_URL: stack.rpcUrl,
+      AIDPROOF_DEPLOYMENT_FILE: stack.config.deploymentFile,
+    };
   });
   after(async () => {
     await stack?.close();
@@ -29,9 +33,18 @@ describe("aidproof CLI (spawned, against the real stack)", function () {
     });
 
     it("exits 2 on a usage error", async () => {
-      const { code, stderr } = await cli(["verify", "bundle.json"]);
+      const { code, stderr } = await cli(["claim", "create", "--plan", "1"]);
       expect(code).to.equal(2);
-      expect(stderr).to.include("--rpc");
+      expect(stderr).to.include("--amount");
+    });
+
+    it("exits 2 when signing without a pinned deployment record", async () => {
+      const key = join(dir, "unpinned.key");
+      await cli(["keygen", "--out", key]);
+      const args = ["--key-file", key, "claim", "create", "--plan", "1", "--amount", "1", "--metadata-cid", "x"];
+      const { code, stderr } = await cli(args, { ...env, AIDPROOF_DEPLOYMENT_FILE: join(dir, "none.json") });
+      expect(code).to.equal(2);
+      expect(stderr).to.include("no deployment record");
     });
   });
 

@@ -2,12 +2,12 @@ import { expect } from "chai";
 import { Wallet, id } from "ethers";
 import { AidProofClient } from "../../api/src/sdk/client";
 import { verifyProofBundle } from "../../api/src/proof/bundle";
-import { encryptEnvelope } from "../../api/src/crypto/envelope";
+import { encryptEnvelope, parseEnvelopeHeader } from "../../api/src/crypto/envelope";
 import { collect, deterministicBytes } from "../support/bytes";
 import { fetchVerified } from "../../api/src/store/gatewayClient";
 import { ipfsModules } from "../../api/src/store/ipfsModules";
 import { startTestStack, type TestStack } from "../support/stack";
-import { fileClaim, sha256, upload, stackInfo, type StackInfo } from "../support/evidence";
+import { chainPin, fileClaim, sha256, upload, stackInfo, type StackInfo } from "../support/evidence";
 import { startGateway } from "../../api/src/gateway";
 import { loadConfig } from "../../api/src/config";
 import { createLogger } from "../../api/src/logger";
@@ -150,7 +150,7 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
 
   describe("POST /claims/{claimId}/evidence", () => {
     it("accepts public and private evidence from the SDK; receipts go pending -> anchored -> confirmed and verify", async () => {
-      const client = new AidProofClient(info.url, claimant);
+      const client = new AidProofClient(info.url, claimant, chainPin(stack));
       const dir = await mkdtemp(join(tmpdir(), "aidproof-api-"));
       try {
         await writeFile(join(dir, "public.txt"), "announcement");
@@ -229,7 +229,43 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
       const oneKey = (await (await fetch(`${info.url}/consortium`)).json()) as any;
       const envelope = await collect(encryptEnvelope(Buffer.from("secret"), [oneKey.members[0].encryptionKey]));
       const partial = await upload(info, { claimId, bytes: envelope, signer: claimant, kind: "private" });
-      expect([partial.status, partial.body.error?.code]).to.deep.equal([400, "ENVELOPE_RECIPIENTS_MISSING"]);
+      expect([partial.status, partial.body.error?.code]).to.deep.equal([400, "ENVELOPE_RECIPIENTS_MISMATCH"]);
+    });
+
+    it("refuses an envelope wrapped for a key outside the consortium, or for a member twice", async () => {
+      const members = (await stack.gateway.chain.consortiumInfo()).members.map((m) => m.encryptionKey);
+      const outsider = Wallet.createRandom().signingKey.compressedPublicKey;
+      for (const recipients of [
+        [...members, outsider],
+        [...members, members[0]],
+      ]) {
+        const envelope = await collect(encryptEnvelope(Buffer.from("secret"), recipients));
+        const res = await upload(info, { claimId, bytes: envelope, signer: claimant, kind: "private" });
+        expect([res.status, res.body.error?.code]).to.deep.equal([400, "ENVELOPE_RECIPIENTS_MISMATCH"]);
+        expect(queued(sha256(envelope))).to.deep.equal([]);
+      }
+    });
+
+    it("refuses a private upload that is only an envelope header (the validators would find it truncated)", async () => {
+      const members = (await stack.gateway.chain.consortiumInfo()).members.map((m) => m.encryptionKey);
+      const envelope = await collect(encryptEnvelope(Buffer.from("secret"), members));
+      const headerOnly = envelope.subarray(0, parseEnvelopeHeader(envelope).length);
+      const res = await upload(info, { claimId, bytes: headerOnly, signer: claimant, kind: "private" });
+      expect([res.status, res.body.error?.code]).to.deep.equal([400, "ENVELOPE_MALFORMED"]);
+    });
+
+    it("keeps a uint256 deadline exact from signature to manifest, and the item confirms", async () => {
+      const deadline = 10n ** 20n + 1n; // a valid uint256 that is not an exact JavaScript number
+      const bytes = Buffer.from("far-future deadline");
+      const res = await upload(info, { claimId, bytes, signer: claimant, deadline });
+      expect(res.status, JSON.stringify(res.body)).to.equal(202);
+      const row = stack.gateway.db.evidence(res.body.receiptId as string)!;
+      expect(row.deadline).to.equal(deadline.toString());
+      const confirmed = await new AidProofClient(info.url).waitForReceipt(res.body.receiptId as string, "confirmed");
+      expect(confirmed.status).to.equal("confirmed");
+      const batch = stack.gateway.db.batch(stack.gateway.db.evidence(confirmed.receiptId)!.batchRoot!)!;
+      const manifest = JSON.parse((await collect(stack.gateway.store.get(batch.manifestCid))).toString("utf8"));
+      expect(manifest.leaves.map((l: { deadline: string }) => l.deadline)).to.include(deadline.toString());
     });
 
     it("refuses evidence for a claim whose state takes none (approved)", async () => {

@@ -9,6 +9,7 @@ import { fetchVerified } from "../../api/src/store/gatewayClient";
 import { startJsIpfs, type JsIpfsDaemon } from "../../scripts/support/jsIpfsDaemon";
 import { collect, deterministicBytes } from "../support/bytes";
 import { startTestStack, type TestStack } from "../support/stack";
+import { chainPin } from "../support/evidence";
 
 const MiB = 1024 * 1024;
 
@@ -30,7 +31,7 @@ describe("gateway API over the Kubo backend (AIDPROOF_IPFS_BACKEND=kubo)", funct
   });
 
   it("stores uploads in the Kubo node, serves them trustlessly, and the validators confirm them from it", async () => {
-    const client = new AidProofClient(stack.gateway.url, Wallet.createRandom());
+    const client = new AidProofClient(stack.gateway.url, Wallet.createRandom(), chainPin(stack));
     const { claimId } = await client.createClaim({ planId: 1n, amount: 1000n, metadataCid: "bafkreikubo" });
     const large = deterministicBytes(3 * MiB + 5, "kubo-large"); // several blocks: a DAG, not one block
     await writeFile(join(dir, "large.bin"), large);

@@ -3,6 +3,7 @@ import type { BaseWallet, TypedDataDomain } from "ethers";
 import { EVIDENCE_TYPES, FILE_CLAIM_TYPES, claimRegistryDomain, evidenceDomain } from "../../api/src/chain/typedData";
 import type { LocalStack } from "../../api/src/node/localStack";
 import type { ErrorBody } from "../../api/src/http/errorHandler";
+import type { ChainPin } from "../../api/src/sdk/client";
 
 export interface StackInfo {
   url: string;
@@ -19,6 +20,11 @@ export function stackInfo(stack: LocalStack, url = stack.gateway.url): StackInfo
     evidenceRegistry: stack.deployment.addresses.evidenceRegistry,
     claimRegistry: stack.deployment.addresses.claimRegistry,
   };
+}
+
+/** What a claimant's SDK pins of a running stack: its RPC endpoint and deployment record. */
+export function chainPin(stack: LocalStack): ChainPin {
+  return { rpcUrl: stack.rpcUrl, deployment: stack.deployment };
 }
 
 export const sha256 = (bytes: Uint8Array) => `0x${createHash("sha256").update(bytes).digest("hex")}`;

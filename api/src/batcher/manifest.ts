@@ -36,7 +36,7 @@ export const manifestSchema = z.object({
         cid: z.string().min(1),
         size: z.number().int().nonnegative(),
         nonce: z.string().regex(/^\d+$/),
-        deadline: z.number().int(),
+        deadline: z.string().regex(/^\d+$/),
         signature: z.string().regex(/^0x[0-9a-fA-F]+$/),
         recipients: z.array(z.string()),
       }),

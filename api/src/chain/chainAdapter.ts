@@ -10,6 +10,7 @@ import {
 } from "../../../typechain-types";
 import { decodeClaimResult, encodeClaimCall, type ClaimFields } from "./claimCall";
 import { SerialSender } from "./serialSender";
+import { readConsortium, type ConsortiumState } from "./consortiumReader";
 import type { ContractAddresses } from "../config";
 import type { SignedFileClaim } from "./typedData";
 import { DomainError } from "../errors";
@@ -225,20 +226,8 @@ export class ChainAdapter {
     });
   }
 
-  async consortiumInfo(): Promise<{
-    threshold: number;
-    members: { account: string; name: string; encryptionKey: string }[];
-  }> {
-    return onChain(async () => {
-      const [threshold, accounts] = await Promise.all([this.consortium.threshold(), this.consortium.members()]);
-      const members = await Promise.all(
-        accounts.map(async (account) => {
-          const m = await this.consortium.member(account);
-          return { account, name: m.name, encryptionKey: m.encryptionKey };
-        }),
-      );
-      return { threshold: Number(threshold), members };
-    });
+  async consortiumInfo(): Promise<ConsortiumState> {
+    return onChain(() => readConsortium(this.provider, this.addresses.consortium));
   }
 
   async claimNonce(claimant: string): Promise<bigint> {

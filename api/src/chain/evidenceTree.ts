@@ -1,4 +1,4 @@
-import { bytes32Word, keccak256 } from "./encoding";
+import { addressWord, bytes32Word, keccak256 } from "./encoding";
 
 /**
  * OpenZeppelin's Merkle tree (@openzeppelin/merkle-tree's SimpleMerkleTree with sorted leaves) over
@@ -66,4 +66,26 @@ export class EvidenceTree {
 
 function hex(bytes: Buffer): string {
   return `0x${bytes.toString("hex")}`;
+}
+
+/** Domain tag of a batch header: keccak256("AidProof.BatchHeader.v1"), as EvidenceRegistry has it. */
+export const BATCH_HEADER_TAG = keccak256(Buffer.from("AidProof.BatchHeader.v1", "utf8"));
+
+/**
+ * `keccak256(abi.encode(BATCH_HEADER_TAG, gateway, salt))`: binds an anchored root to the gateway
+ * that anchored it. Three words, so it can be neither an inner node (two words) nor a leaf (hashed
+ * twice).
+ */
+export function batchHeader(gateway: string, salt: string): string {
+  return hex(keccak256(Buffer.concat([BATCH_HEADER_TAG, addressWord(gateway, "gateway"), bytes32Word(salt, "salt")])));
+}
+
+/**
+ * The root EvidenceRegistry stores for a batch: the leaves' root paired with the batch header, so
+ * another gateway anchoring the same leaves gets another root. Proofs against it are the leaves'
+ * proofs with the header appended as the last sibling.
+ */
+export function batchRoot(gateway: string, leavesRoot: string, salt: string): string {
+  const [a, b] = [bytes32Word(leavesRoot, "leaves root"), bytes32Word(batchHeader(gateway, salt), "header")];
+  return hex(keccak256(Buffer.compare(a, b) <= 0 ? Buffer.concat([a, b]) : Buffer.concat([b, a])));
 }

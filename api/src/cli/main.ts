@@ -3,14 +3,17 @@ import { stat } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { Wallet } from "ethers";
 import { DomainError } from "../errors";
-import { AidProofClient } from "../sdk/client";
+import { AidProofClient, type ChainPin } from "../sdk/client";
 import { verifyProofBundle } from "../proof/bundle";
+import { deploymentRecordSchema } from "../config";
 
 /** Exit codes: 0 ok; 1 rejected or failed verification; 2 bad usage or input; 3 gateway or chain unreachable. */
 const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
 
 interface GlobalOptions {
   gateway: string;
+  rpc: string;
+  deployment: string;
   keyFile?: string;
   json?: boolean;
 }
@@ -36,6 +39,32 @@ function claimantWallet(options: GlobalOptions): Wallet {
   }
   if (fromEnv) return new Wallet(fromEnv);
   throw new CliError("no claimant key: pass --key-file FILE or set AIDPROOF_CLAIMANT_KEY", EXIT.usage);
+}
+
+/** The chain and deployment the claimant pins: members and keys are read there, never from the gateway. */
+function chainPin(options: GlobalOptions): ChainPin {
+  if (!existsSync(options.deployment))
+    throw new CliError(
+      `no deployment record at ${options.deployment}: pass --deployment FILE (the consortium's published record)`,
+      EXIT.usage,
+    );
+  let record: unknown;
+  try {
+    record = JSON.parse(readFileSync(options.deployment, "utf8"));
+  } catch (error) {
+    throw new CliError(
+      `cannot read ${options.deployment}: ${error instanceof Error ? error.message : error}`,
+      EXIT.usage,
+    );
+  }
+  const parsed = deploymentRecordSchema.safeParse(record);
+  if (!parsed.success) throw new CliError(`${options.deployment} is not a deployment record`, EXIT.usage);
+  return { rpcUrl: options.rpc, deployment: parsed.data };
+}
+
+/** A client that signs as the claimant and reads the consortium from the pinned chain. */
+function signingClient(options: GlobalOptions): AidProofClient {
+  return new AidProofClient(options.gateway, claimantWallet(options), chainPin(options));
 }
 
 function output(options: GlobalOptions, value: unknown, human: string): void {
@@ -68,6 +97,16 @@ export function buildProgram(): Command {
     .addOption(
       new Option("--gateway <url>", "gateway API URL").env("AIDPROOF_GATEWAY_URL").default("http://127.0.0.1:8080"),
     )
+    .addOption(
+      new Option("--rpc <url>", "a chain RPC endpoint you choose: members, keys and states are read there")
+        .env("AIDPROOF_CLIENT_RPC_URL")
+        .default("http://127.0.0.1:8545"),
+    )
+    .addOption(
+      new Option("--deployment <file>", "the consortium's deployment record (chain id, contract addresses) to pin")
+        .env("AIDPROOF_DEPLOYMENT_FILE")
+        .default("./data/deployment.json"),
+    )
     .option("--key-file <path>", "file holding the claimant's private key (or set AIDPROOF_CLAIMANT_KEY)")
     .option("--json", "machine-readable output")
     .showHelpAfterError()
@@ -97,7 +136,7 @@ export function buildProgram(): Command {
     .requiredOption("--metadata-cid <cid>", "CID of the claim's (encrypted) metadata")
     .action(async (opts: { plan: string; amount: string; metadataCid: string }) => {
       const global = program.opts<GlobalOptions>();
-      const client = new AidProofClient(global.gateway, claimantWallet(global));
+      const client = signingClient(global);
       const filed = await client.createClaim({
         planId: positiveBigInt(opts.plan, "--plan"),
         amount: positiveBigInt(opts.amount, "--amount"),
@@ -115,7 +154,7 @@ export function buildProgram(): Command {
     .option("--public", "upload the files as public evidence, unencrypted")
     .action(async (claimId: string, files: string[], opts: { public?: boolean }) => {
       const global = program.opts<GlobalOptions>();
-      const client = new AidProofClient(global.gateway, claimantWallet(global));
+      const client = signingClient(global);
       const id = positiveBigInt(claimId, "claimId");
       for (const file of files) {
         if (!(await stat(file).catch(() => undefined))?.isFile())
@@ -165,9 +204,8 @@ export function buildProgram(): Command {
     .command("verify")
     .description("verify a proof bundle against the chain alone (no gateway); exit 0 when every check passes")
     .argument("<bundle>", "proof bundle JSON file")
-    .requiredOption("--rpc <url>", "any RPC endpoint of the chain")
     .option("--file <path>", "also check that this file's SHA-256 is the anchored one")
-    .action(async (bundlePath: string, opts: { rpc: string; file?: string }) => {
+    .action(async (bundlePath: string, opts: { file?: string }) => {
       const global = program.opts<GlobalOptions>();
       let bundle: unknown;
       try {
@@ -180,7 +218,7 @@ export function buildProgram(): Command {
         if (!existsSync(opts.file)) throw new CliError(`${opts.file} does not exist`, EXIT.usage);
         file = readFileSync(opts.file);
       }
-      const result = await verifyProofBundle(bundle, opts.rpc, file);
+      const result = await verifyProofBundle(bundle, global.rpc, file);
       const human = [
         ...result.checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.ok ? ` (${c.detail})` : ""}`),
         result.ok ? "VERIFIED" : "NOT VERIFIED",
@@ -208,7 +246,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (error instanceof DomainError) {
       process.stderr.write(`aidproof: ${error.code}: ${error.message}\n`);
-      return error.code === "GATEWAY_UNREACHABLE" ? EXIT.unreachable : EXIT.failed;
+      return error.code === "GATEWAY_UNREACHABLE" || error.code === "CHAIN_UNREACHABLE"
+        ? EXIT.unreachable
+        : EXIT.failed;
     }
     process.stderr.write(`aidproof: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.failed;

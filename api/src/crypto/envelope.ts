@@ -79,10 +79,16 @@ function encodeHeader(nonce: Uint8Array, dataKey: Uint8Array, recipientKeys: (st
   return Buffer.concat(parts);
 }
 
-/** Parses the header; rejects unknown versions and suites and any truncation. */
-export function parseEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
-  const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, envelope.byteLength);
-  if (bytes.length < FIXED_HEADER_BYTES + TAG_BYTES) throw new EnvelopeFormatError("too short");
+/**
+ * Parses the header; rejects unknown versions and suites and any truncation. `envelope` may be only
+ * the first bytes of an envelope whose whole length is `totalLength` (a gateway streaming an upload
+ * holds just its head): the header must lie within those bytes, and the whole must leave room for
+ * the tag after it, so the head and the whole envelope give the same answer.
+ */
+export function parseEnvelopeHeader(envelope: Uint8Array, totalLength = envelope.byteLength): EnvelopeHeader {
+  const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, Math.min(envelope.byteLength, totalLength));
+  if (totalLength < FIXED_HEADER_BYTES + TAG_BYTES || bytes.length < FIXED_HEADER_BYTES)
+    throw new EnvelopeFormatError("too short");
   if (!bytes.subarray(0, 4).equals(ENVELOPE_MAGIC)) throw new EnvelopeFormatError("bad magic");
   const version = bytes[4];
   if (version !== ENVELOPE_VERSION) throw new EnvelopeFormatError(`unknown version ${version}`);
@@ -102,7 +108,7 @@ export function parseEnvelopeHeader(envelope: Uint8Array): EnvelopeHeader {
     recipients.push({ publicKey, wrappedKey: bytes.subarray(offset, offset + wrappedLength) });
     offset += wrappedLength;
   }
-  if (bytes.length - offset < TAG_BYTES) throw new EnvelopeFormatError("truncated ciphertext");
+  if (totalLength - offset < TAG_BYTES) throw new EnvelopeFormatError("truncated ciphertext");
   return { version, suite, nonce, recipients, length: offset };
 }
 

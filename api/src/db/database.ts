@@ -13,7 +13,8 @@ export interface EvidenceRow {
   cid: string;
   size: number;
   nonce: string;
-  deadline: number;
+  /** uint256 as a decimal string: exact, as signed. */
+  deadline: string;
   signature: string;
   /** Compressed public keys the evidence key is wrapped for (private items); [] for public ones. */
   recipients: string[];
@@ -77,7 +78,7 @@ CREATE TABLE IF NOT EXISTS evidence (
   cid TEXT NOT NULL,
   size INTEGER NOT NULL,
   nonce TEXT NOT NULL,
-  deadline INTEGER NOT NULL,
+  deadline TEXT NOT NULL,
   signature TEXT NOT NULL,
   recipients TEXT NOT NULL,
   created_at INTEGER NOT NULL,
@@ -146,7 +147,7 @@ function evidenceFromRow(r: Raw): EvidenceRow {
     cid: r.cid as string,
     size: r.size as number,
     nonce: r.nonce as string,
-    deadline: r.deadline as number,
+    deadline: r.deadline as string,
     signature: r.signature as string,
     recipients: JSON.parse(r.recipients as string) as string[],
     createdAt: r.created_at as number,
@@ -202,11 +203,30 @@ export class AidProofDb {
     mkdirSync(dirname(path), { recursive: true });
     this._database = openDurableDatabase(path, SCHEMA);
     this._db = this._database.db;
+    this._migrateDeadlineToText();
     this._insertEvidence = this._db.prepare(`
       INSERT INTO evidence (receipt_id, claim_id, claimant, content_hash, kind, cid, size, nonce, deadline,
                             signature, recipients, created_at)
       VALUES (@receiptId, @claimId, @claimant, @contentHash, @kind, @cid, @size, @nonce, @deadline,
               @signature, @recipients, @createdAt)`);
+  }
+
+  /**
+   * Outboxes written before deadlines were kept exact have an INTEGER column, which SQLite turns into
+   * a lossy REAL past 2^63: rebuild the table with a TEXT column (the values there fit a JS number).
+   */
+  private _migrateDeadlineToText(): void {
+    const columns = this._db.pragma("table_info(evidence)") as { name: string; type: string }[];
+    if (columns.find((c) => c.name === "deadline")?.type !== "INTEGER") return;
+    const names = columns.map((c) => c.name).join(", ");
+    this._db.transaction(() => {
+      this._db.exec("ALTER TABLE evidence RENAME TO evidence_integer_deadline");
+      this._db.exec(SCHEMA);
+      this._db.exec(
+        `INSERT INTO evidence (${names}) SELECT ${names.replace("deadline", "CAST(deadline AS TEXT)")} FROM evidence_integer_deadline`,
+      );
+      this._db.exec("DROP TABLE evidence_integer_deadline");
+    })();
   }
 
   /** Durably adds an item to the outbox; resolves after the commit. */

@@ -5,17 +5,30 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
-import type { BaseWallet } from "ethers";
+import { JsonRpcProvider, type BaseWallet } from "ethers";
+import { ClaimRegistry__factory, EvidenceRegistry__factory } from "../../../typechain-types";
 import { DomainError } from "../errors";
 import { EVIDENCE_TYPES, FILE_CLAIM_TYPES, claimRegistryDomain, evidenceDomain } from "../chain/typedData";
+import { readConsortium, type ConsortiumMember } from "../chain/consortiumReader";
 import { encryptEnvelope } from "../crypto/envelope";
 import type { ProofBundle } from "../proof/bundle";
+import type { DeploymentRecord } from "../config";
 
 export interface ConsortiumInfo {
   chainId: string;
-  contracts: { consortium: string; evidenceRegistry: string; claimRegistry: string; juryCourt: string };
+  contracts: DeploymentRecord["addresses"];
   threshold: number;
-  members: { account: string; name: string; encryptionKey: string }[];
+  members: ConsortiumMember[];
+}
+
+/**
+ * Where the client reads the consortium: an RPC endpoint the claimant chooses and the deployment it
+ * pins (chain id and contract addresses, e.g. the consortium's published deployment record). Never
+ * the gateway: an operator, or anyone on the path to it, could add a key and read private evidence.
+ */
+export interface ChainPin {
+  rpcUrl: string;
+  deployment: Pick<DeploymentRecord, "chainId" | "addresses">;
 }
 
 export interface ReceiptView {
@@ -56,11 +69,12 @@ const deadline = () => BigInt(Math.floor(Date.now() / 1000) + SIGNATURE_LIFETIME
  * claimant's key and encrypting private files for every validator before they leave the machine.
  */
 export class AidProofClient {
-  private _info: ConsortiumInfo | undefined;
+  private _info: Promise<ConsortiumInfo> | undefined;
 
   constructor(
     readonly gatewayUrl: string,
     private readonly _claimant?: BaseWallet,
+    private readonly _chain?: ChainPin,
   ) {}
 
   /** The claimant's key; reading receipts needs none. */
@@ -74,9 +88,60 @@ export class AidProofClient {
     return this._wallet.address;
   }
 
-  async consortium(): Promise<ConsortiumInfo> {
-    this._info ??= await this._json<ConsortiumInfo>("GET", "/consortium");
+  /**
+   * The pinned deployment's members, keys and threshold, read from its Consortium contract through
+   * the pinned RPC endpoint, after checking that the endpoint serves the pinned chain and that the
+   * pinned registries answer to that Consortium. Read once per client.
+   */
+  consortium(): Promise<ConsortiumInfo> {
+    this._info ??= this._readConsortium();
+    this._info.catch(() => (this._info = undefined));
     return this._info;
+  }
+
+  private async _readConsortium(): Promise<ConsortiumInfo> {
+    const deployment = this._pin.deployment;
+    const { addresses } = deployment;
+    const [network, state, evidenceGovernor, claimsGovernor] = await this._onChain((provider) =>
+      Promise.all([
+        provider.getNetwork(),
+        readConsortium(provider, addresses.consortium),
+        EvidenceRegistry__factory.connect(addresses.evidenceRegistry, provider).consortium(),
+        ClaimRegistry__factory.connect(addresses.claimRegistry, provider).consortium(),
+      ]),
+    );
+    if (network.chainId.toString() !== deployment.chainId)
+      throw new DomainError(
+        "CHAIN_MISMATCH",
+        `${this._pin.rpcUrl} serves chain ${network.chainId}, the pinned deployment is on ${deployment.chainId}`,
+      );
+    for (const governor of [evidenceGovernor, claimsGovernor]) {
+      if (governor.toLowerCase() !== addresses.consortium.toLowerCase())
+        throw new DomainError("DEPLOYMENT_MISMATCH", "the pinned registries do not answer to the pinned Consortium");
+    }
+    return { chainId: deployment.chainId, contracts: addresses, ...state };
+  }
+
+  private get _pin(): ChainPin {
+    if (!this._chain)
+      throw new DomainError("NO_CHAIN_PIN", "signing needs a chain RPC endpoint and a pinned deployment record");
+    return this._chain;
+  }
+
+  /** Runs reads against the pinned RPC endpoint with a provider of their own, closed afterwards. */
+  private async _onChain<T>(read: (provider: JsonRpcProvider) => Promise<T>): Promise<T> {
+    const provider = new JsonRpcProvider(this._pin.rpcUrl, undefined, { batchMaxCount: 1 });
+    try {
+      return await read(provider);
+    } catch (error) {
+      if (error instanceof DomainError) throw error;
+      throw new DomainError(
+        "CHAIN_UNREACHABLE",
+        `cannot read the pinned deployment through ${this._pin.rpcUrl}: ${error instanceof Error ? error.message : error}`,
+      );
+    } finally {
+      provider.destroy();
+    }
   }
 
   /** Signs a FileClaim with the claimant's current nonce and has the gateway relay it. */
@@ -86,9 +151,8 @@ export class AidProofClient {
     metadataCid: string;
   }): Promise<{ claimId: string; txHash: string }> {
     const info = await this.consortium();
-    const { claimNonce } = await this._json<{ claimNonce: string }>("GET", `/claimants/${this.address}`);
     const domain = claimRegistryDomain(BigInt(info.chainId), info.contracts.claimRegistry);
-    const message = { claimant: this.address, ...input, nonce: BigInt(claimNonce), deadline: deadline() };
+    const message = { claimant: this.address, ...input, nonce: await this._claimNonce(info), deadline: deadline() };
     const signature = await this._wallet.signTypedData(domain, FILE_CLAIM_TYPES, message);
     return this._json("POST", "/claims", {
       claimant: this.address,
@@ -99,6 +163,13 @@ export class AidProofClient {
       deadline: message.deadline.toString(),
       signature,
     });
+  }
+
+  /** The claimant's next FileClaim nonce, from the chain. */
+  private _claimNonce(info: ConsortiumInfo): Promise<bigint> {
+    return this._onChain((provider) =>
+      ClaimRegistry__factory.connect(info.contracts.claimRegistry, provider).nonces(this.address),
+    );
   }
 
   /**

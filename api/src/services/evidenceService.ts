@@ -5,12 +5,16 @@ import type { EvidenceStore, ByteSource } from "../store/evidenceStore";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import { EvidenceSignatureVerifier } from "../chain/signatures";
 import { EvidenceKind } from "../chain/evidenceLeaf";
-import { parseEnvelopeHeader } from "../crypto/envelope";
+import {
+  ENVELOPE_HEAD_BYTES,
+  checkClaimTakesEvidence,
+  checkEnvelopeRecipients,
+  checkItemDeadline,
+  checkSignerIsClaimant,
+  itemSigner,
+} from "../evidence/itemRules";
 import type { ClaimReader } from "./claimReader";
 
-/** Claim states that take evidence: Filed, UnderReview, Disputed. */
-const OPEN_STATES = new Set([1, 2, 5]);
-const HEAD_BYTES = 64 * 1024;
 const VALIDATOR_KEYS_TTL_MS = 10_000;
 const CLAIMANT_CACHE_SIZE = 10_000;
 
@@ -50,6 +54,8 @@ export class EvidenceService {
     private readonly _claims: ClaimReader,
     private readonly _maxBytes: number,
     private readonly _onAccepted: () => void,
+    /** How long before its deadline an item must arrive, so its batch is anchored in time. */
+    private readonly _deadlineMarginSeconds = 60,
   ) {
     this._signatures = new EvidenceSignatureVerifier(_chain.chainId, _chain.addresses.evidenceRegistry);
   }
@@ -63,7 +69,8 @@ export class EvidenceService {
       input.kind === EvidenceKind.Private
         ? (async function* () {
             for await (const chunk of source instanceof Uint8Array ? [source] : source) {
-              if (head.length < HEAD_BYTES) head = Buffer.concat([head, chunk.subarray(0, HEAD_BYTES - head.length)]);
+              if (head.length < ENVELOPE_HEAD_BYTES)
+                head = Buffer.concat([head, chunk.subarray(0, ENVELOPE_HEAD_BYTES - head.length)]);
               yield chunk;
             }
           })()
@@ -71,7 +78,7 @@ export class EvidenceService {
     const recipients: string[] = [];
     const stored = await this._store.put(tapped, {
       maxBytes: this._maxBytes,
-      beforeCommit: async ({ sha256 }) => {
+      beforeCommit: async ({ sha256, size }) => {
         if (`0x${sha256}` !== input.contentHash.toLowerCase()) {
           throw new DomainError("CONTENT_HASH_MISMATCH", "the uploaded bytes do not hash to the signed SHA-256", {
             signed: input.contentHash,
@@ -79,7 +86,8 @@ export class EvidenceService {
           });
         }
         await stillOpen;
-        if (input.kind === EvidenceKind.Private) recipients.push(...(await this._checkEnvelope(head)));
+        if (input.kind === EvidenceKind.Private)
+          recipients.push(...checkEnvelopeRecipients(head, size, await this._currentMemberKeys()));
       },
     });
 
@@ -94,7 +102,7 @@ export class EvidenceService {
         cid: stored.cid,
         size: stored.size,
         nonce: input.nonce.toString(),
-        deadline: Number(input.deadline),
+        deadline: input.deadline.toString(),
         signature: input.signature,
         recipients,
         createdAt: Date.now(),
@@ -119,30 +127,17 @@ export class EvidenceService {
   private async _checkAuthorization(
     input: EvidenceSubmission,
   ): Promise<{ claimant: string; stillOpen: Promise<void> }> {
-    if (input.deadline < BigInt(Math.floor(Date.now() / 1000))) {
-      throw new DomainError("SIGNATURE_EXPIRED", "the signed upload has expired", {
-        deadline: input.deadline.toString(),
-      });
-    }
-    let signer: string;
-    try {
-      signer = this._signatures.recover(input, input.signature);
-    } catch {
-      throw new DomainError("INVALID_SIGNATURE", "the signature is malformed");
-    }
+    // The item must still be within its deadline when its batch is anchored: validators check it
+    // against the anchor block's time.
+    checkItemDeadline(input.deadline, BigInt(Math.floor(Date.now() / 1000) + this._deadlineMarginSeconds));
+    const signer = itemSigner(this._signatures, input, input.signature);
     const claimId = input.claimId.toString();
     const current = this._claim(claimId);
     const stillOpen = current.then((claim) => {
       if (!claim) throw claimNotFound(claimId);
       // The claimant below may come from the read model; the chain has the last word.
-      if (claim.claimant.toLowerCase() !== signer) {
-        throw new DomainError("INVALID_SIGNATURE", "the signature is not the claimant's (wrong key, chain or fields)");
-      }
-      if (!OPEN_STATES.has(claim.state)) {
-        throw new DomainError("CLAIM_CLOSED_FOR_EVIDENCE", `claim ${claimId} takes no evidence in its state`, {
-          state: claim.state,
-        });
-      }
+      checkSignerIsClaimant(signer, claim.claimant);
+      checkClaimTakesEvidence(claimId, claim.state);
     });
     stillOpen.catch(() => undefined); // awaited before commit; an upload that fails earlier never does
     let claimant = this._claimants.get(claimId);
@@ -153,9 +148,7 @@ export class EvidenceService {
       if (this._claimants.size >= CLAIMANT_CACHE_SIZE) this._claimants.delete(this._claimants.keys().next().value!);
       this._claimants.set(claimId, claimant);
     }
-    if (signer !== claimant.toLowerCase()) {
-      throw new DomainError("INVALID_SIGNATURE", "the signature is not the claimant's (wrong key, chain or fields)");
-    }
+    checkSignerIsClaimant(signer, claimant);
     if (this._db.nonceUsed(claimant, input.nonce.toString())) throw nonceUsed(input.nonce);
     return { claimant, stillOpen };
   }
@@ -175,32 +168,11 @@ export class EvidenceService {
     }
   }
 
-  /** A private item must be an envelope that every current validator can open. */
-  private async _checkEnvelope(head: Buffer): Promise<string[]> {
-    let recipients: string[];
-    try {
-      // Only the header is parsed here; 16 filler bytes stand for the tag the parser expects after it.
-      recipients = parseEnvelopeHeader(Buffer.concat([head, Buffer.alloc(16)])).recipients.map((r) => r.publicKey);
-    } catch (error) {
-      throw new DomainError(
-        "ENVELOPE_MALFORMED",
-        `private evidence must be an envelope: ${error instanceof Error ? error.message : error}`,
-      );
-    }
-    const missing = (await this._currentValidatorKeys()).filter((k) => !recipients.includes(k));
-    if (missing.length > 0) {
-      throw new DomainError("ENVELOPE_RECIPIENTS_MISSING", "the envelope is not readable by every validator", {
-        missing,
-      });
-    }
-    return recipients;
-  }
-
-  /** The validators' encryption keys, refreshed every few seconds; the last known ones during an outage. */
-  private async _currentValidatorKeys(): Promise<string[]> {
+  /** The members' encryption keys, refreshed every few seconds; the last known ones during an outage. */
+  private async _currentMemberKeys(): Promise<string[]> {
     if (!this._validatorKeys || Date.now() - this._validatorKeys.at > VALIDATOR_KEYS_TTL_MS) {
       try {
-        const keys = (await this._chain.validatorEncryptionKeys()).map((k) => k.replace(/^0x/, "").toLowerCase());
+        const keys = await this._chain.validatorEncryptionKeys();
         this._validatorKeys = { keys, at: Date.now() };
       } catch (error) {
         if (!this._validatorKeys) throw error;

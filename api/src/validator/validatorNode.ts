@@ -7,43 +7,119 @@ import {
   type ClaimRegistry,
 } from "../../../typechain-types";
 import type { ContractAddresses } from "../config";
-import { buildEvidenceTree } from "../chain/evidenceLeaf";
+import { evidenceLeafHash } from "../chain/evidenceLeaf";
+import { EvidenceTree, batchRoot } from "../chain/evidenceTree";
 import { EvidenceSignatureVerifier } from "../chain/signatures";
 import { onChain } from "../chain/chainAdapter";
+import { readConsortium } from "../chain/consortiumReader";
 import { SerialSender } from "../chain/serialSender";
 import { manifestLeaf, manifestSchema, type BatchManifest } from "../batcher/manifest";
-import { parseEnvelopeHeader } from "../crypto/envelope";
+import { decryptEnvelope } from "../crypto/envelope";
+import {
+  checkClaimTakesEvidence,
+  checkEnvelopeRecipients,
+  checkItemDeadline,
+  checkSignerIsClaimant,
+  itemSigner,
+} from "../evidence/itemRules";
+import { ContentTooLargeError, InvalidCidError } from "../store/errors";
 import type { Logger } from "../logger";
+import { ClaimTimeline, type ChainPosition } from "./claimTimeline";
 
 /** Fetches content by CID, verifying every block (the store, or a trustless gateway). */
 export type ContentFetcher = (cid: string) => AsyncIterable<Uint8Array>;
 
-export interface BatchVerdict {
-  valid: boolean;
-  /** Why a batch is invalid; empty when valid. */
+export interface ValidatorOptions {
+  /** This member's encryption private key: a private item this member cannot open is invalid to it. */
+  encryptionKey?: string;
+  pollMs?: number;
+  /** How long a manifest or an item may stay unreachable before it is judged missing. */
+  contentGiveUpMs?: number;
+  /** Largest item this validator fetches; a larger one is invalid. */
+  maxItemBytes?: number;
+  /** Largest manifest this validator fetches; a larger one makes the batch invalid. */
+  maxManifestBytes?: number;
+  /** Blocks per log query. */
+  logRangeBlocks?: number;
+}
+
+const DEFAULTS = {
+  pollMs: 500,
+  contentGiveUpMs: 120_000,
+  maxItemBytes: 100 * 1024 * 1024,
+  maxManifestBytes: 32 * 1024 * 1024,
+  logRangeBlocks: 2_000,
+};
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+export interface LeafVerdict {
+  index: number;
+  leafHash: string;
   problems: string[];
 }
 
-async function collect(source: AsyncIterable<Uint8Array>): Promise<Buffer> {
-  const parts: Uint8Array[] = [];
-  for await (const chunk of source) parts.push(chunk);
-  return Buffer.concat(parts);
+export interface BatchVerdict {
+  /** False when the batch as a whole cannot stand: its manifest is unreadable or not what was anchored. */
+  valid: boolean;
+  /** Why the batch as a whole is invalid; empty when valid. */
+  problems: string[];
+  /** Leaves that break a rule, ascending by leaf hash (the order the registry takes); none when invalid. */
+  invalidLeaves: LeafVerdict[];
+}
+
+/** The batch cannot be judged now (the RPC failed, content is not reachable yet): retried, never attested. */
+export class CannotCheckNow extends Error {}
+
+interface AnchoredBatch {
+  root: string;
+  gateway: string;
+  leavesRoot: string;
+  salt: string;
+  leafCount: number;
+  manifestCid: string;
+  at: ChainPosition;
+  /** Undefined until read; null when the batch is invalid as a whole. */
+  manifest?: BatchManifest | null;
+  problems: string[];
+  leafHashes: string[];
+  anchoredAt: bigint;
+  firstTriedAt?: number;
+  nextTryAt: number;
+  attempts: number;
 }
 
 /**
- * One consortium member's validator: for every anchored batch it fetches the manifest and every item
- * by CID, re-derives the Merkle root, checks each hash, size, claimant and EIP-712 signature, and
- * attests the batch valid or invalid with its own key. It trusts neither the gateway nor the store:
- * content is verified against its CID, claimants against the chain.
+ * One consortium member's validator. It follows the chain (batch anchors and claim events, in
+ * bounded block ranges), fetches every batch's manifest and items by CID, re-derives the root and
+ * applies the same per-item rules as the gateway (api/src/evidence/itemRules.ts) as of the anchor:
+ * the claimant and state of the claim, the signature, the deadline against the anchor block's time,
+ * the nonce against every earlier batch, the content's hash and size, and for private items the
+ * envelope's recipients and this member's own ability to open it. It then attests the batch with
+ * the leaves that broke a rule, so one bad item costs only itself. It trusts neither the gateway nor
+ * the store: content is verified against its CID, claims against the chain.
+ *
+ * "Cannot check now" (an RPC error, content not reachable yet) is never a verdict: that batch is
+ * retried with backoff while later ones proceed. Content still unreachable after `contentGiveUpMs`
+ * is judged missing. Manifests are read in anchor order, since an item's nonce is checked against
+ * all earlier batches: a batch whose manifest is not reachable yet holds back the judging of later
+ * batches, at most until it is judged missing.
  */
 export class ValidatorNode {
   private readonly _provider: JsonRpcProvider;
   private readonly _signer: NonceManager;
   private readonly _evidence: EvidenceRegistry;
   private readonly _claims: ClaimRegistry;
+  private readonly _signatures: EvidenceSignatureVerifier;
+  private readonly _options: Required<Omit<ValidatorOptions, "encryptionKey">> & { encryptionKey?: string };
   private _running = false;
   private _loop: Promise<void> | undefined;
   private _cursor: number;
+  /** Batches anchored and not yet attested by this member, in anchor order. */
+  private _queue: AnchoredBatch[] = [];
+  /** `claimant:nonce` of every item of every readable batch, mapped to where it was first anchored. */
+  private readonly _nonces = new Map<string, { root: string; leaf: number }>();
+  private readonly _timeline = new ClaimTimeline();
   /** This member's transactions, one at a time: nonces never race or gap. */
   private readonly _sender: SerialSender;
 
@@ -53,10 +129,11 @@ export class ValidatorNode {
     private readonly _addresses: ContractAddresses,
     private readonly _chainId: bigint,
     private readonly _fetch: ContentFetcher,
-    fromBlock: number,
+    private readonly _fromBlock: number,
     private readonly _log: Logger,
-    private readonly _pollMs = 500,
+    options: ValidatorOptions = {},
   ) {
+    this._options = { ...DEFAULTS, ...options };
     this._provider = new JsonRpcProvider(rpcUrl, Number(_chainId), {
       staticNetwork: true,
       batchMaxCount: 1,
@@ -66,7 +143,8 @@ export class ValidatorNode {
     this._sender = new SerialSender(this._signer);
     this._evidence = EvidenceRegistry__factory.connect(_addresses.evidenceRegistry, this._signer);
     this._claims = ClaimRegistry__factory.connect(_addresses.claimRegistry, this._provider);
-    this._cursor = fromBlock - 1;
+    this._signatures = new EvidenceSignatureVerifier(_chainId, _addresses.evidenceRegistry);
+    this._cursor = _fromBlock - 1;
   }
 
   get address(): Promise<string> {
@@ -82,7 +160,7 @@ export class ValidatorNode {
         } catch (error) {
           this._log.warn({ err: error instanceof Error ? error.message : error }, "validator round failed; retrying");
         }
-        await new Promise((resolve) => setTimeout(resolve, this._pollMs));
+        await new Promise((resolve) => setTimeout(resolve, this._options.pollMs));
       }
     })();
   }
@@ -118,67 +196,156 @@ export class ValidatorNode {
     return this._claims.connect(this._signer);
   }
 
-  /** Verifies and attests every batch anchored since the last round that this validator has not attested. */
+  /** Follows the chain to its head, then judges and attests every batch it can. */
   async processNewBatches(): Promise<void> {
     const head = await this._provider.getBlockNumber();
-    if (head <= this._cursor) return;
-    const logs = await this._evidence.queryFilter(this._evidence.filters.BatchAnchored(), this._cursor + 1, head);
-    const me = await this.address;
-    for (const log of logs) {
-      const { root, leafCount, manifestCid } = log.args;
-      const [valid, invalid] = await this._evidence.attestations(root);
-      if ([...valid, ...invalid].includes(me)) continue;
-      const verdict = await this.verifyBatch(root, Number(leafCount), manifestCid);
-      if (!verdict.valid) this._log.warn({ root, problems: verdict.problems.slice(0, 10) }, "batch is invalid");
-      await this._transact(() => this._evidence.attestBatch(root, verdict.valid));
-      this._log.info({ root, valid: verdict.valid }, "batch attested");
+    if (head < this._cursor) this._restartFromScratch(head);
+    for (let from = this._cursor + 1; from <= head; from += this._options.logRangeBlocks) {
+      await this._follow(from, Math.min(head, from + this._options.logRangeBlocks - 1));
     }
-    this._cursor = head;
+    await this._judgeQueue();
   }
 
-  /** Re-derives a batch from IPFS and the chain; never throws for a bad batch, only for I/O. */
-  async verifyBatch(root: string, leafCount: number, manifestCid: string): Promise<BatchVerdict> {
-    const problems: string[] = [];
-    const batch = await this._evidence.batch(root);
-    if (batch.manifestCidHash !== keccak256(toUtf8Bytes(manifestCid)))
-      problems.push("manifest CID differs from the anchored one");
+  /** The chain is behind what this node saw (a reset or a rollback): forget it all and re-read. */
+  private _restartFromScratch(head: number): void {
+    this._log.warn({ head, cursor: this._cursor }, "chain is behind this validator's cursor; re-reading it");
+    this._cursor = this._fromBlock - 1;
+    this._queue = [];
+    this._nonces.clear();
+    this._timeline.clear();
+  }
 
-    let manifest: BatchManifest;
-    try {
-      const parsed = manifestSchema.safeParse(JSON.parse((await collect(this._fetch(manifestCid))).toString("utf8")));
-      if (!parsed.success)
-        return { valid: false, problems: [...problems, `malformed manifest: ${parsed.error.message}`] };
-      manifest = parsed.data as BatchManifest;
-    } catch (error) {
-      if (error instanceof SyntaxError) return { valid: false, problems: [...problems, "manifest is not JSON"] };
-      throw error;
+  private async _follow(from: number, to: number): Promise<void> {
+    const [anchored, filed, changed] = await Promise.all([
+      this._evidence.queryFilter(this._evidence.filters.BatchAnchored(), from, to),
+      this._claims.queryFilter(this._claims.filters.ClaimFiled(), from, to),
+      this._claims.queryFilter(this._claims.filters.ClaimStateChanged(), from, to),
+    ]);
+    const at = (log: { blockNumber: number; index: number }) => ({ blockNumber: log.blockNumber, logIndex: log.index });
+    for (const log of filed) this._timeline.filed(log.args.claimId.toString(), log.args.claimant, at(log));
+    for (const log of changed) this._timeline.stateChanged(log.args.claimId.toString(), Number(log.args.to), at(log));
+    for (const log of anchored) {
+      const { root, gateway, leavesRoot, salt, leafCount, manifestCid } = log.args;
+      this._queue.push({
+        root,
+        gateway,
+        leavesRoot,
+        salt,
+        leafCount: Number(leafCount),
+        manifestCid,
+        at: at(log),
+        problems: [],
+        leafHashes: [],
+        anchoredAt: 0n,
+        nextTryAt: 0,
+        attempts: 0,
+      });
     }
-    if (manifest.chainId !== this._chainId.toString()) problems.push("manifest names another chain");
-    if (manifest.evidenceRegistry.toLowerCase() !== this._addresses.evidenceRegistry.toLowerCase())
-      problems.push("manifest names another registry");
-    if (manifest.leaves.length !== leafCount)
-      problems.push(`leaf count ${manifest.leaves.length} != anchored ${leafCount}`);
-    if (buildEvidenceTree(manifest.leaves.map(manifestLeaf)).root !== root) problems.push("Merkle root does not match");
+    this._cursor = to;
+  }
 
-    const signatures = new EvidenceSignatureVerifier(this._chainId, this._addresses.evidenceRegistry);
-    const claimants = new Map<string, string | undefined>();
-    const nonces = new Set<string>();
-    for (const [i, item] of manifest.leaves.entries()) {
-      const where = `leaf ${i} (${item.cid})`;
-      const nonceKey = `${item.claimant.toLowerCase()}:${item.nonce}`;
-      if (nonces.has(nonceKey)) problems.push(`${where}: nonce reused`);
-      nonces.add(nonceKey);
-      if (!claimants.has(item.claimId)) {
-        claimants.set(
-          item.claimId,
-          await this._claims.claim(item.claimId).then(
-            (c) => c.claimant,
-            () => undefined,
-          ),
-        );
+  private async _judgeQueue(): Promise<void> {
+    const me = (await this.address).toLowerCase();
+    for (const batch of this._queue) {
+      const manifestRead = batch.manifest !== undefined;
+      if (Date.now() < batch.nextTryAt) {
+        if (!manifestRead) break; // later batches' nonces depend on this manifest
+        continue;
       }
-      if (claimants.get(item.claimId)?.toLowerCase() !== item.claimant.toLowerCase())
-        problems.push(`${where}: not the claim's claimant`);
+      try {
+        batch.firstTriedAt ??= Date.now();
+        if (!manifestRead) await this._readManifest(batch);
+        if (await this._attested(batch.root, me)) {
+          batch.attempts = -1;
+          continue;
+        }
+        const verdict = await this._judge(batch);
+        await this._attest(batch.root, verdict);
+        batch.attempts = -1;
+      } catch (error) {
+        batch.attempts += 1;
+        batch.nextTryAt = Date.now() + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** batch.attempts);
+        this._log.warn(
+          { root: batch.root, attempt: batch.attempts, err: error instanceof Error ? error.message : error },
+          "cannot check this batch now; retrying",
+        );
+        if (batch.manifest === undefined) break;
+      }
+    }
+    this._queue = this._queue.filter((b) => b.attempts >= 0);
+  }
+
+  /**
+   * Reads and checks the manifest against the anchor, and records its items' nonces. Sets the
+   * manifest, or null with the reasons when the batch is invalid as a whole.
+   */
+  private async _readManifest(batch: AnchoredBatch): Promise<void> {
+    const onChainBatch = await this._evidence.batch(batch.root);
+    batch.anchoredAt = onChainBatch.anchoredAt;
+    const invalid = (problem: string) => {
+      batch.manifest = null;
+      batch.problems = [problem];
+    };
+    if (onChainBatch.manifestCidHash !== keccak256(toUtf8Bytes(batch.manifestCid)))
+      return invalid("manifest CID differs from the anchored one");
+    const bytes = await this._content(batch, batch.manifestCid, this._options.maxManifestBytes);
+    if (typeof bytes === "string") return invalid(`manifest: ${bytes}`);
+
+    let parsed: ReturnType<typeof manifestSchema.safeParse>;
+    try {
+      parsed = manifestSchema.safeParse(JSON.parse(bytes.toString("utf8")));
+    } catch {
+      return invalid("manifest is not JSON");
+    }
+    if (!parsed.success) return invalid(`malformed manifest: ${parsed.error.message}`);
+    const manifest = parsed.data as BatchManifest;
+    if (manifest.chainId !== this._chainId.toString()) return invalid("manifest names another chain");
+    if (manifest.evidenceRegistry.toLowerCase() !== this._addresses.evidenceRegistry.toLowerCase())
+      return invalid("manifest names another registry");
+    if (manifest.leaves.length !== batch.leafCount)
+      return invalid(`leaf count ${manifest.leaves.length} != anchored ${batch.leafCount}`);
+    let leafHashes: string[];
+    try {
+      leafHashes = manifest.leaves.map((item) => evidenceLeafHash(manifestLeaf(item)));
+    } catch (error) {
+      return invalid(`a leaf cannot be encoded: ${error instanceof Error ? error.message : error}`);
+    }
+    const leavesRoot = EvidenceTree.of(leafHashes).root;
+    if (
+      leavesRoot !== batch.leavesRoot.toLowerCase() ||
+      batchRoot(batch.gateway, leavesRoot, batch.salt) !== batch.root
+    )
+      return invalid("Merkle root does not match");
+
+    batch.manifest = manifest;
+    batch.leafHashes = leafHashes;
+    manifest.leaves.forEach((item, leaf) => {
+      const key = `${item.claimant.toLowerCase()}:${item.nonce}`;
+      if (!this._nonces.has(key)) this._nonces.set(key, { root: batch.root, leaf });
+    });
+  }
+
+  private async _judge(batch: AnchoredBatch): Promise<BatchVerdict> {
+    if (!batch.manifest) return { valid: false, problems: batch.problems, invalidLeaves: [] };
+    const memberKeys = (await readConsortium(this._provider, this._addresses.consortium)).members.map(
+      (m) => m.encryptionKey,
+    );
+    const invalidLeaves: LeafVerdict[] = [];
+    for (const [index, item] of batch.manifest.leaves.entries()) {
+      const problems: string[] = [];
+      const rule = (check: () => void) => {
+        try {
+          check();
+        } catch (error) {
+          problems.push(error instanceof Error ? error.message : String(error));
+        }
+      };
+      const claim = this._timeline.at(item.claimId, batch.at);
+      if (!claim) problems.push(`claim ${item.claimId} was not filed when the batch was anchored`);
+      else {
+        if (claim.claimant !== item.claimant.toLowerCase()) problems.push("not the claim's claimant");
+        rule(() => checkClaimTakesEvidence(item.claimId, claim.state));
+      }
       const message = {
         claimId: BigInt(item.claimId),
         contentHash: item.contentHash,
@@ -186,35 +353,86 @@ export class ValidatorNode {
         nonce: BigInt(item.nonce),
         deadline: BigInt(item.deadline),
       };
-      let signer = "";
+      rule(() => checkSignerIsClaimant(itemSigner(this._signatures, message, item.signature), item.claimant));
+      rule(() => checkItemDeadline(message.deadline, batch.anchoredAt));
+      const first = this._nonces.get(`${item.claimant.toLowerCase()}:${item.nonce}`);
+      if (first && (first.root !== batch.root || first.leaf !== index))
+        problems.push("nonce used by an earlier item (replayed)");
+      problems.push(...(await this._checkContent(batch, item, memberKeys)));
+      if (problems.length > 0) invalidLeaves.push({ index, leafHash: batch.leafHashes[index], problems });
+    }
+    invalidLeaves.sort((a, b) => (a.leafHash < b.leafHash ? -1 : a.leafHash > b.leafHash ? 1 : 0));
+    return { valid: true, problems: [], invalidLeaves };
+  }
+
+  private async _checkContent(
+    batch: AnchoredBatch,
+    item: BatchManifest["leaves"][number],
+    memberKeys: string[],
+  ): Promise<string[]> {
+    if (item.size > this._options.maxItemBytes) return [`larger than ${this._options.maxItemBytes} bytes`];
+    const bytes = await this._content(batch, item.cid, item.size);
+    if (typeof bytes === "string") return [bytes];
+    const problems: string[] = [];
+    if (`0x${createHash("sha256").update(bytes).digest("hex")}` !== item.contentHash.toLowerCase())
+      problems.push("SHA-256 mismatch");
+    if (bytes.length !== item.size) problems.push("size mismatch");
+    if (item.kind !== 1) return problems;
+    try {
+      checkEnvelopeRecipients(bytes, bytes.length, memberKeys);
+    } catch (error) {
+      return [...problems, error instanceof Error ? error.message : String(error)];
+    }
+    if (this._options.encryptionKey) {
       try {
-        signer = signatures.recover(message, item.signature);
-      } catch {
-        signer = "";
-      }
-      if (signer.toLowerCase() !== item.claimant.toLowerCase()) problems.push(`${where}: bad claimant signature`);
-      let bytes: Buffer;
-      try {
-        bytes = await collect(this._fetch(item.cid));
+        decryptEnvelope(bytes, this._options.encryptionKey).fill(0);
       } catch (error) {
-        problems.push(`${where}: content unavailable or corrupt (${error instanceof Error ? error.message : error})`);
-        continue;
-      }
-      if (`0x${createHash("sha256").update(bytes).digest("hex")}` !== item.contentHash.toLowerCase())
-        problems.push(`${where}: SHA-256 mismatch`);
-      if (bytes.length !== item.size) problems.push(`${where}: size mismatch`);
-      if (item.kind === 1) {
-        try {
-          const header = parseEnvelopeHeader(bytes);
-          const wrapped = header.recipients.map((r) => r.publicKey).sort();
-          if (JSON.stringify(wrapped) !== JSON.stringify(item.recipients.map((r) => r.toLowerCase()).sort())) {
-            problems.push(`${where}: recipients differ from the envelope's`);
-          }
-        } catch {
-          problems.push(`${where}: private item is not an envelope`);
-        }
+        problems.push(`this member cannot decrypt it: ${error instanceof Error ? error.message : error}`);
       }
     }
-    return { valid: problems.length === 0, problems };
+    return problems;
+  }
+
+  /**
+   * Content by CID, at most `maxBytes`: the bytes, or why they are judged unusable (too large, a
+   * malformed CID, or unreachable for longer than the give-up time). Throws {@link CannotCheckNow}
+   * while content is unreachable within that time.
+   */
+  private async _content(batch: AnchoredBatch, cid: string, maxBytes: number): Promise<Buffer | string> {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    try {
+      for await (const chunk of this._fetch(cid)) {
+        size += chunk.length;
+        if (size > maxBytes) return `larger than ${maxBytes} bytes`;
+        parts.push(chunk);
+      }
+      return Buffer.concat(parts);
+    } catch (error) {
+      if (error instanceof InvalidCidError || error instanceof ContentTooLargeError) return error.message;
+      const reason = error instanceof Error ? error.message : String(error);
+      if (Date.now() - (batch.firstTriedAt ?? Date.now()) >= this._options.contentGiveUpMs)
+        return `content unavailable for ${this._options.contentGiveUpMs} ms (${reason})`;
+      throw new CannotCheckNow(`${cid} not reachable now: ${reason}`);
+    }
+  }
+
+  private async _attested(root: string, me: string): Promise<boolean> {
+    const [valid, invalid] = await this._evidence.attestations(root);
+    return [...valid, ...invalid].some((a) => a.toLowerCase() === me);
+  }
+
+  private async _attest(root: string, verdict: BatchVerdict): Promise<void> {
+    if (!verdict.valid) this._log.warn({ root, problems: verdict.problems }, "batch is invalid");
+    for (const leaf of verdict.invalidLeaves.slice(0, 10))
+      this._log.warn({ root, leaf: leaf.index, problems: leaf.problems }, "evidence item is invalid");
+    await this._transact(() =>
+      this._evidence.attestBatch(
+        root,
+        verdict.valid,
+        verdict.invalidLeaves.map((l) => l.leafHash),
+      ),
+    );
+    this._log.info({ root, valid: verdict.valid, invalidLeaves: verdict.invalidLeaves.length }, "batch attested");
   }
 }
