@@ -3,7 +3,7 @@
  * chain, fetches every batch's manifest and items from any trustless gateway (verifying each block
  * against its CID), re-checks them and attests with the member's key.
  *
- *   AIDPROOF_RPC_URL=...  AIDPROOF_VALIDATOR_KEY=0x...  AIDPROOF_GATEWAY_URL=...  \
+ *   AIDPROOF_RPC_URL=...  AIDPROOF_VALIDATOR_KEY=0x...  AIDPROOF_ENCRYPTION_KEY=0x...  AIDPROOF_GATEWAY_URL=...  \
  *   AIDPROOF_DEPLOYMENT_FILE=./data/deployment.json  npm run validator
  */
 import { readFileSync } from "node:fs";
@@ -17,6 +17,10 @@ import { ValidatorNode } from "../api/src/validator/validatorNode";
 const envSchema = z.object({
   AIDPROOF_RPC_URL: z.url(),
   AIDPROOF_VALIDATOR_KEY: z.string().refine((k) => isHexString(k, 32), "a 0x-prefixed 32-byte private key"),
+  AIDPROOF_ENCRYPTION_KEY: z
+    .string()
+    .refine((k) => isHexString(k, 32), "a 0x-prefixed 32-byte private key")
+    .optional(),
   AIDPROOF_GATEWAY_URL: z.url(),
   AIDPROOF_DEPLOYMENT_FILE: z.string().default("./data/deployment.json"),
   AIDPROOF_LOG_LEVEL: z.string().default("info"),
@@ -36,6 +40,7 @@ async function main(): Promise<void> {
     (cid) => fetchVerified(c.AIDPROOF_GATEWAY_URL, cid),
     deployment.deploymentBlock,
     log,
+    { encryptionKey: c.AIDPROOF_ENCRYPTION_KEY },
   );
   node.start();
   log.info({ validator: await node.address, gateway: c.AIDPROOF_GATEWAY_URL }, "validator running");

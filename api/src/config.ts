@@ -33,6 +33,8 @@ export const configSchema = z
     AIDPROOF_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(32).default(4),
     AIDPROOF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6_000),
     AIDPROOF_VALIDATORS: boolean.default(true),
+    AIDPROOF_VALIDATOR_GIVE_UP_MS: z.coerce.number().int().min(0).default(120_000),
+    AIDPROOF_DEADLINE_MARGIN_SECONDS: z.coerce.number().int().min(0).default(60),
     AIDPROOF_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
@@ -78,6 +80,10 @@ export interface Config {
   batch: { maxItems: number; intervalMs: number; inFlight: number };
   rateLimitPerMinute: number;
   runValidators: boolean;
+  /** How long a validator waits for unreachable content before judging it missing. */
+  validatorGiveUpMs: number;
+  /** How long before its signed deadline an upload must arrive, so its batch is anchored in time. */
+  deadlineMarginSeconds: number;
   logLevel: RawConfig["AIDPROOF_LOG_LEVEL"];
 }
 
@@ -119,6 +125,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     rateLimitPerMinute: c.AIDPROOF_RATE_LIMIT_PER_MINUTE,
     runValidators: c.AIDPROOF_VALIDATORS,
+    validatorGiveUpMs: c.AIDPROOF_VALIDATOR_GIVE_UP_MS,
+    deadlineMarginSeconds: c.AIDPROOF_DEADLINE_MARGIN_SECONDS,
     logLevel: c.AIDPROOF_LOG_LEVEL,
   };
 }

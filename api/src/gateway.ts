@@ -50,7 +50,15 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
   const batcher = new Batcher(db, store, chain, config.batch, log.child({ component: "batcher" }), metrics);
   const indexer = new Indexer(db, chain, chainConfig.deploymentBlock, 500, log.child({ component: "indexer" }));
   const reader = new ClaimReader(db, chain);
-  const evidence = new EvidenceService(db, store, chain, reader, config.maxUploadBytes, () => batcher.itemAccepted());
+  const evidence = new EvidenceService(
+    db,
+    store,
+    chain,
+    reader,
+    config.maxUploadBytes,
+    () => batcher.itemAccepted(),
+    config.deadlineMarginSeconds,
+  );
   const app = createApp({
     claims: new ClaimService(db, chain, reader),
     evidence,

@@ -13,13 +13,13 @@ describe("ChainAdapter", function () {
   describe("sendAnchor", () => {
     it("anchors a batch sent together with one the contract refuses (no nonce gap)", async () => {
       const chain = stack.gateway.chain;
-      const anchored = root();
-      await (await chain.sendAnchor(anchored, 1, "bafkreifirst")).wait();
+      const [anchored, salt] = [root(), root()];
+      await (await chain.sendAnchor(anchored, salt, 1, "bafkreifirst")).wait();
       // Sent in the same tick: the refused one fails in gas estimation after ethers' NonceManager
       // took its nonce; the other must still get a nonce the node mines.
       const [refused, fresh] = await Promise.allSettled([
-        chain.sendAnchor(anchored, 1, "bafkreifirst"),
-        chain.sendAnchor(root(), 1, "bafkreisecond"),
+        chain.sendAnchor(anchored, salt, 1, "bafkreifirst"),
+        chain.sendAnchor(root(), salt, 1, "bafkreisecond"),
       ]);
       expect(refused.status).to.equal("rejected");
       expect((refused as PromiseRejectedResult).reason.code).to.equal("BATCH_ALREADY_ANCHORED");

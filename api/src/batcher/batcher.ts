@@ -1,8 +1,11 @@
+import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { AidProofDb, EvidenceRow } from "../db/database";
+import { keccak256, toUtf8Bytes } from "ethers";
+import type { AidProofDb, BatchRow, EvidenceRow } from "../db/database";
 import type { EvidenceStore } from "../store/evidenceStore";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import { buildEvidenceTree } from "../chain/evidenceLeaf";
+import { batchRoot } from "../chain/evidenceTree";
 import type { Logger } from "../logger";
 import type { Metrics } from "../metrics";
 import { buildManifest, manifestLeaf, type ManifestItem } from "./manifest";
@@ -80,7 +83,7 @@ export class Batcher {
   async reconcile(): Promise<void> {
     for (const batch of this._db.unanchoredBatches()) {
       this._log.info({ root: batch.root, status: batch.status }, "reconciling batch from a previous run");
-      this._track(this._anchor(batch.root, batch.leafCount, batch.manifestCid, []));
+      this._track(this._anchor(batch, []));
     }
   }
 
@@ -119,19 +122,29 @@ export class Batcher {
 
   private async _closeBatch(items: EvidenceRow[]): Promise<void> {
     const leaves = items.map(manifestItem);
-    const tree = buildEvidenceTree(leaves.map(manifestLeaf));
+    const leavesRoot = buildEvidenceTree(leaves.map(manifestLeaf)).root;
     const manifest = buildManifest(this._chain.chainId, this._chain.addresses.evidenceRegistry, leaves);
     const { cid } = await this._store.put(Buffer.from(JSON.stringify(manifest)));
+    // A fresh salt per batch: the anchored root is this gateway's alone, and a batch given up can be
+    // anchored again under another root.
+    const salt = `0x${randomBytes(32).toString("hex")}`;
+    const gateway = this._chain.gatewayAddress;
+    const batch = {
+      root: batchRoot(gateway, leavesRoot, salt),
+      leavesRoot,
+      salt,
+      gateway,
+      manifestCid: cid,
+      leafCount: items.length,
+    };
     this._db.createBatch(
-      { root: tree.root, manifestCid: cid, leafCount: items.length },
+      batch,
       items.map((i) => i.receiptId),
     );
     this._metrics.batchSize.observe(items.length);
     this._track(
       this._anchor(
-        tree.root,
-        items.length,
-        cid,
+        batch,
         items.map((i) => i.createdAt),
       ),
     );
@@ -143,13 +156,17 @@ export class Batcher {
   }
 
   /** Sends and confirms the anchor of one batch, retrying with backoff until it is on chain. */
-  private async _anchor(root: string, leafCount: number, manifestCid: string, acceptedAt: number[]): Promise<void> {
+  private async _anchor(
+    batch: Pick<BatchRow, "root" | "leavesRoot" | "salt" | "manifestCid" | "leafCount">,
+    acceptedAt: number[],
+  ): Promise<void> {
+    const { root, leafCount, manifestCid } = batch;
     for (let attempt = 0; ; ++attempt) {
       try {
         let onChain = await this._chain.batch(root);
         let txHash: string | null = null;
         if (!onChain) {
-          const tx = await this._chain.sendAnchor(root, leafCount, manifestCid);
+          const tx = await this._chain.sendAnchor(batch.leavesRoot, batch.salt, leafCount, manifestCid);
           txHash = tx.hash;
           this._db.markBatchSent(root, tx.hash);
           const receipt = await tx.wait();
@@ -157,6 +174,12 @@ export class Batcher {
           if (!onChain)
             throw new Error(`anchor transaction ${tx.hash} mined with status ${receipt.status} but no batch`);
           if (receipt.status !== 1) txHash = null; // another transaction anchored it (a re-send after a crash)
+        }
+        if (onChain.manifestCidHash !== keccak256(toUtf8Bytes(manifestCid)) || onChain.leafCount !== leafCount) {
+          // Not this batch: never adopt an anchor as ours without comparing it. Its items are batched again.
+          this._log.error({ root, onChain }, "the chain holds another batch under this root; batching its items again");
+          this._db.abandonBatch(root);
+          return;
         }
         this._db.markBatchAnchored(root, {
           txHash,

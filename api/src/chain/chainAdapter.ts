@@ -109,6 +109,8 @@ export interface OnChainClaim extends ClaimFields {
 export class ChainAdapter {
   readonly provider: JsonRpcProvider;
   readonly signer: NonceManager;
+  /** The gateway key's address: batch roots are bound to it. */
+  readonly gatewayAddress: string;
   private readonly _sender: SerialSender;
   readonly consortium: Consortium;
   readonly evidenceRegistry: EvidenceRegistry;
@@ -126,7 +128,9 @@ export class ChainAdapter {
       batchMaxCount: 1,
       pollingInterval: 100,
     });
-    this.signer = new NonceManager(new Wallet(gatewayKey, this.provider));
+    const wallet = new Wallet(gatewayKey, this.provider);
+    this.gatewayAddress = wallet.address;
+    this.signer = new NonceManager(wallet);
     this._sender = new SerialSender(this.signer);
     this.consortium = Consortium__factory.connect(addresses.consortium, this.signer);
     this.evidenceRegistry = EvidenceRegistry__factory.connect(addresses.evidenceRegistry, this.signer);
@@ -142,12 +146,15 @@ export class ChainAdapter {
 
   /** Sends the anchor transaction; the caller awaits its receipt separately. */
   async sendAnchor(
-    root: string,
+    leavesRoot: string,
+    salt: string,
     leafCount: number,
     manifestCid: string,
   ): Promise<{ hash: string; wait: () => Promise<TransactionReceipt> }> {
     return onChain(async () => {
-      const tx = await this._sender.send(() => this.evidenceRegistry.anchorBatch(root, leafCount, manifestCid));
+      const tx = await this._sender.send(() =>
+        this.evidenceRegistry.anchorBatch(leavesRoot, salt, leafCount, manifestCid),
+      );
       return {
         hash: tx.hash,
         wait: () => onChain(async () => (await this.provider.waitForTransaction(tx.hash, 1, 120_000))!),

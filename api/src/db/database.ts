@@ -23,10 +23,15 @@ export interface EvidenceRow {
   leafIndex: number | null;
 }
 
-export type BatchStatus = "built" | "sent" | "anchored" | "confirmed" | "rejected";
+export type BatchStatus = "built" | "sent" | "anchored" | "confirmed" | "rejected" | "abandoned";
 
 export interface BatchRow {
+  /** The root anchored: the leaves' root paired with the batch header (gateway, salt). */
   root: string;
+  leavesRoot: string;
+  salt: string;
+  /** The gateway address that anchors it; with the salt, the batch header. */
+  gateway: string;
   manifestCid: string;
   leafCount: number;
   status: BatchStatus;
@@ -67,6 +72,9 @@ export interface ClaimEventRow {
   args: Record<string, string | number | boolean>;
 }
 
+/** Bumped whenever a data directory of the previous version cannot be read as it is. */
+const SCHEMA_VERSION = 2;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS evidence (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -91,6 +99,9 @@ CREATE INDEX IF NOT EXISTS evidence_by_batch ON evidence (batch_root, leaf_index
 CREATE INDEX IF NOT EXISTS evidence_by_claim ON evidence (claim_id);
 CREATE TABLE IF NOT EXISTS batches (
   root TEXT PRIMARY KEY,
+  leaves_root TEXT NOT NULL,
+  salt TEXT NOT NULL,
+  gateway TEXT NOT NULL,
   manifest_cid TEXT NOT NULL,
   leaf_count INTEGER NOT NULL,
   status TEXT NOT NULL,
@@ -102,6 +113,11 @@ CREATE TABLE IF NOT EXISTS batches (
   anchored_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS batches_by_status ON batches (status);
+CREATE TABLE IF NOT EXISTS excluded_leaves (
+  root TEXT NOT NULL,
+  leaf_hash TEXT NOT NULL,
+  PRIMARY KEY (root, leaf_hash)
+);
 CREATE TABLE IF NOT EXISTS attestations (
   root TEXT NOT NULL,
   validator TEXT NOT NULL,
@@ -159,6 +175,9 @@ function evidenceFromRow(r: Raw): EvidenceRow {
 function batchFromRow(r: Raw): BatchRow {
   return {
     root: r.root as string,
+    leavesRoot: r.leaves_root as string,
+    salt: r.salt as string,
+    gateway: r.gateway as string,
     manifestCid: r.manifest_cid as string,
     leafCount: r.leaf_count as number,
     status: r.status as BatchStatus,
@@ -203,7 +222,7 @@ export class AidProofDb {
     mkdirSync(dirname(path), { recursive: true });
     this._database = openDurableDatabase(path, SCHEMA);
     this._db = this._database.db;
-    this._migrateDeadlineToText();
+    this._checkSchemaVersion(path);
     this._insertEvidence = this._db.prepare(`
       INSERT INTO evidence (receipt_id, claim_id, claimant, content_hash, kind, cid, size, nonce, deadline,
                             signature, recipients, created_at)
@@ -212,21 +231,19 @@ export class AidProofDb {
   }
 
   /**
-   * Outboxes written before deadlines were kept exact have an INTEGER column, which SQLite turns into
-   * a lossy REAL past 2^63: rebuild the table with a TEXT column (the values there fit a JS number).
+   * A data directory written by an older AidProof (a different schema, and contracts of an older
+   * ABI on its chain) is refused with a clear message rather than misread.
    */
-  private _migrateDeadlineToText(): void {
-    const columns = this._db.pragma("table_info(evidence)") as { name: string; type: string }[];
-    if (columns.find((c) => c.name === "deadline")?.type !== "INTEGER") return;
-    const names = columns.map((c) => c.name).join(", ");
-    this._db.transaction(() => {
-      this._db.exec("ALTER TABLE evidence RENAME TO evidence_integer_deadline");
-      this._db.exec(SCHEMA);
-      this._db.exec(
-        `INSERT INTO evidence (${names}) SELECT ${names.replace("deadline", "CAST(deadline AS TEXT)")} FROM evidence_integer_deadline`,
+  private _checkSchemaVersion(path: string): void {
+    const version = this._db.pragma("user_version", { simple: true }) as number;
+    if (version === SCHEMA_VERSION) return;
+    const columns = (this._db.pragma("table_info(batches)") as { name: string }[]).map((c) => c.name);
+    const fresh = version === 0 && columns.includes("salt") && this.pendingCount() === 0 && !this.batches(1, 0).length;
+    if (!fresh)
+      throw new Error(
+        `${path} was written by an older version of AidProof (schema ${version}, this one reads ${SCHEMA_VERSION}): start with a new data directory`,
       );
-      this._db.exec("DROP TABLE evidence_integer_deadline");
-    })();
+    this._db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }
 
   /** Durably adds an item to the outbox; resolves after the commit. */
@@ -256,16 +273,20 @@ export class AidProofDb {
   }
 
   /** Records a built batch and assigns its items in one transaction: an item is in one batch at most. */
-  createBatch(batch: Pick<BatchRow, "root" | "manifestCid" | "leafCount">, receiptIds: string[]): void {
+  createBatch(
+    batch: Pick<BatchRow, "root" | "leavesRoot" | "salt" | "gateway" | "manifestCid" | "leafCount">,
+    receiptIds: string[],
+  ): void {
     const assign = this._statement(
       "UPDATE evidence SET batch_root = ?, leaf_index = ? WHERE receipt_id = ? AND batch_root IS NULL",
     );
     this._db.transaction(() => {
       this._db
         .prepare(
-          "INSERT INTO batches (root, manifest_cid, leaf_count, status, created_at) VALUES (?, ?, ?, 'built', ?)",
+          `INSERT INTO batches (root, leaves_root, salt, gateway, manifest_cid, leaf_count, status, created_at)
+           VALUES (?, ?, ?, ?, ?, ?, 'built', ?)`,
         )
-        .run(batch.root, batch.manifestCid, batch.leafCount, Date.now());
+        .run(batch.root, batch.leavesRoot, batch.salt, batch.gateway, batch.manifestCid, batch.leafCount, Date.now());
       receiptIds.forEach((id, i) => {
         if (assign.run(batch.root, i, id).changes !== 1) throw new Error(`item ${id} is already batched`);
       });
@@ -293,6 +314,30 @@ export class AidProofDb {
 
   setBatchStatus(root: string, status: "confirmed" | "rejected"): void {
     this._statement("UPDATE batches SET status = ? WHERE root = ?").run(status, root);
+  }
+
+  /**
+   * Gives up a batch the chain holds differently (another manifest or leaf count under its root):
+   * its items go back to the outbox, to be batched again under a new salt, hence a new root.
+   */
+  abandonBatch(root: string): void {
+    this._db.transaction(() => {
+      this._statement("UPDATE batches SET status = 'abandoned' WHERE root = ?").run(root);
+      this._statement("UPDATE evidence SET batch_root = NULL, leaf_index = NULL WHERE batch_root = ?").run(root);
+    })();
+  }
+
+  /** Leaves the validators' confirming verdict named invalid: their items are rejected, the others stand. */
+  recordExcludedLeaves(root: string, leafHashes: string[]): void {
+    const insert = this._statement("INSERT OR IGNORE INTO excluded_leaves (root, leaf_hash) VALUES (?, ?)");
+    this._db.transaction(() => leafHashes.forEach((h) => insert.run(root, h.toLowerCase())))();
+  }
+
+  isExcluded(root: string, leafHash: string): boolean {
+    return !!this._statement("SELECT 1 FROM excluded_leaves WHERE root = ? AND leaf_hash = ?").get(
+      root,
+      leafHash.toLowerCase(),
+    );
   }
 
   /** Batches written but not known to be on chain: reconciled at start. */

@@ -116,6 +116,7 @@ export class Indexer {
             blockNumber: log.blockNumber,
           });
         } else if (parsed.name === "BatchConfirmed") {
+          this._db.recordExcludedLeaves(root, parsed.args.invalidLeaves as string[]);
           this._db.setBatchStatus(root, "confirmed");
         } else if (parsed.name === "BatchRejected") {
           this._db.setBatchStatus(root, "rejected");

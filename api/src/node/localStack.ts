@@ -125,6 +125,11 @@ export async function startLocalStack(config: Config, log: Logger): Promise<Loca
               (cid) => gateway.store.get(cid),
               deployment.deploymentBlock,
               log.child({ component: "validator", member: m.name }),
+              {
+                encryptionKey: m.encryptionKey,
+                contentGiveUpMs: config.validatorGiveUpMs,
+                maxItemBytes: config.maxUploadBytes,
+              },
             ),
         )
       : [];

@@ -2,7 +2,7 @@ import { DomainError } from "../errors";
 import type { AidProofDb, AttestationRow, BatchRow, EvidenceRow } from "../db/database";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import { buildEvidenceTree, EVIDENCE_LEAF_ENCODING } from "../chain/evidenceLeaf";
-import type { EvidenceTree } from "../chain/evidenceTree";
+import { batchHeader, type EvidenceTree } from "../chain/evidenceTree";
 import type { ProofBundle } from "../proof/bundle";
 
 export type ReceiptStatus = "pending" | "anchored" | "confirmed" | "rejected";
@@ -50,16 +50,22 @@ export class ReceiptService {
       batchRoot: item.batchRoot,
     };
     if (!batch || batch.blockNumber === null) return base;
-    const status: ReceiptStatus =
-      batch.status === "confirmed" || batch.status === "rejected" ? batch.status : "anchored";
-    const receipt: Receipt = { ...base, status, proof: this.bundle(item, batch) };
+    const proof = this.bundle(item, batch);
+    // A confirming verdict may name some leaves invalid: those items are rejected, the others stand.
+    const excluded = batch.status === "confirmed" && this._db.isExcluded(batch.root, proof.leafHash);
+    const status: ReceiptStatus = excluded
+      ? "rejected"
+      : batch.status === "confirmed" || batch.status === "rejected"
+        ? batch.status
+        : "anchored";
+    const receipt: Receipt = { ...base, status, proof };
     if (status !== "anchored") receipt.attestations = this._db.attestations(batch.root).map(publicAttestation);
     return receipt;
   }
 
   /** The proof bundle of an anchored item (DESIGN §3.6, docs/proof-bundle.md). */
   bundle(item: EvidenceRow, batch: BatchRow): ProofBundle {
-    const tree = this._tree(batch.root);
+    const tree = this._tree(batch);
     const index = item.leafIndex!;
     return {
       version: 1,
@@ -73,7 +79,8 @@ export class ReceiptService {
       },
       leafEncoding: [...EVIDENCE_LEAF_ENCODING],
       leafHash: tree.leafHash(index),
-      proof: tree.getProof(index),
+      // The leaves' proof, then the batch header (gateway, salt) the anchored root pairs them with.
+      proof: [...tree.getProof(index), batchHeader(batch.gateway, batch.salt)],
       root: batch.root,
       batch: {
         index: batch.batchIndex!,
@@ -87,7 +94,8 @@ export class ReceiptService {
     };
   }
 
-  private _tree(root: string): EvidenceTree {
+  private _tree(batch: BatchRow): EvidenceTree {
+    const root = batch.root;
     let tree = this._trees.get(root);
     if (!tree) {
       const items = this._db.batchEvidence(root);
@@ -100,7 +108,7 @@ export class ReceiptService {
           cid: i.cid,
         })),
       );
-      if (tree.root !== root)
+      if (tree.root !== batch.leavesRoot)
         throw new DomainError("INTERNAL_ERROR", `stored batch ${root} does not rebuild to its root`);
       if (this._trees.size >= TREE_CACHE_SIZE) this._trees.delete(this._trees.keys().next().value!);
       this._trees.set(root, tree);
