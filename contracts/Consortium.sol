@@ -115,6 +115,11 @@ contract Consortium is IConsortium, AccessControl, Pausable {
     }
 
     /// @inheritdoc IConsortium
+    function admissionOf(address account) external view returns (uint64) {
+        return _memberAccounts.contains(account) ? _members[account].admission : 0;
+    }
+
+    /// @inheritdoc IConsortium
     function proposal(uint256 proposalId) external view returns (Proposal memory) {
         return _requireProposal(proposalId);
     }

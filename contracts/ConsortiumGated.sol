@@ -43,6 +43,11 @@ abstract contract ConsortiumGated is IConsortiumGated {
         return _consortium.threshold();
     }
 
+    /// @dev The admission under which `account` votes now; 0 for a non-member.
+    function _admissionOf(address account) internal view returns (uint64) {
+        return _consortium.admissionOf(account);
+    }
+
     /// @dev How many of `accounts` are validators now: a removed member's votes stop counting.
     function _countCurrentValidators(address[] storage accounts) internal view returns (uint256 count) {
         for (uint256 i = 0; i < accounts.length; ++i) {

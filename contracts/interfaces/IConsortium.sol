@@ -130,6 +130,10 @@ interface IConsortium is IAccessControl {
     /// @notice The member record of `account`; reverts with {ConsortiumNotMember} for others.
     function member(address account) external view returns (Member memory);
 
+    /// @notice The current admission number of `account`, 0 for a non-member. Votes recorded under an
+    /// admission count only while it is current: removal or rotation voids them, re-admission too.
+    function admissionOf(address account) external view returns (uint64);
+
     /// @notice The stored proposal; reverts with {ConsortiumUnknownProposal} for unknown ids.
     function proposal(uint256 proposalId) external view returns (Proposal memory);
 
