@@ -18,7 +18,8 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   const claimant = Wallet.createRandom();
-  const deploymentFile = process.env.AIDPROOF_DEPLOYMENT_FILE ?? "data/deployment.json";
+  const deploymentFile =
+    process.env.AIDPROOF_DEPLOYMENT_FILE ?? join(process.env.AIDPROOF_DATA_DIR ?? "data", "deployment.json");
   const deployment = deploymentRecordSchema.parse(JSON.parse(readFileSync(deploymentFile, "utf8")));
   // The claimant reads members and keys from the chain, pinned to the deployment: never from the gateway.
   const client = new AidProofClient(gateway, claimant, { rpcUrl: rpc, deployment });

@@ -34,7 +34,8 @@ describe("npm start + npm run demo (end to end)", function () {
     };
     const demoEnv = {
       AIDPROOF_GATEWAY_URL: `http://127.0.0.1:${port}`,
-      AIDPROOF_RPC_URL: `http://127.0.0.1:${chainPort}`,
+      AIDPROOF_CLIENT_RPC_URL: `http://127.0.0.1:${chainPort}`,
+      AIDPROOF_DATA_DIR: dataDir,
       AIDPROOF_DEMO_DIR: demoDir,
     };
     try {
@@ -47,16 +48,16 @@ describe("npm start + npm run demo (end to end)", function () {
 
       first.child.kill("SIGTERM");
       await exited(first.child);
-      expect(await rpcAnswers(demoEnv.AIDPROOF_RPC_URL), "the chain node outlived npm start").to.equal(false);
+      expect(await rpcAnswers(demoEnv.AIDPROOF_CLIENT_RPC_URL), "the chain node outlived npm start").to.equal(false);
 
       const second = await startProcess("npm", ["start"], env, /npm run demo/);
       try {
-        const verified = await cli(["verify", bundle, "--rpc", demoEnv.AIDPROOF_RPC_URL]);
+        const verified = await cli(["verify", bundle, "--rpc", demoEnv.AIDPROOF_CLIENT_RPC_URL]);
         expect(verified.code, verified.stdout).to.equal(0);
       } finally {
         second.child.kill("SIGTERM");
         await exited(second.child);
-        expect(await rpcAnswers(demoEnv.AIDPROOF_RPC_URL)).to.equal(false);
+        expect(await rpcAnswers(demoEnv.AIDPROOF_CLIENT_RPC_URL)).to.equal(false);
       }
     } finally {
       await rm(dataDir, { recursive: true, force: true });
