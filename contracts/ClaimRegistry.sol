@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IClaimRegistry} from "./interfaces/IClaimRegistry.sol";
@@ -12,7 +12,9 @@ import {AidProofRoles} from "./AidProofRoles.sol";
 /**
  * @title ClaimRegistry
  * @notice Claim states and M-of-N review decisions. Claimants act directly or through a gateway
- * relaying their EIP-712 signatures (ERC-1271 wallets included), with per-claimant nonces and deadlines.
+ * relaying their EIP-712 signatures, with per-claimant nonces and deadlines. Claimants are
+ * externally owned accounts: evidence, disputes and ballots are all signed off chain and checked by
+ * the gateway and every validator with ECDSA, which a contract wallet cannot produce.
  */
 contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
     bytes32 public constant FILE_CLAIM_TYPEHASH = keccak256(
@@ -25,8 +27,9 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
     uint256 private immutable _disputeWindow;
     uint256 private _claimCount;
     mapping(uint256 claimId => Claim) private _claims;
-    mapping(uint256 claimId => mapping(bytes32 decisionKey => address[])) private _endorsers;
-    mapping(uint256 claimId => mapping(address validator => bool)) private _endorsed;
+    mapping(uint256 claimId => mapping(bytes32 decisionKey => Votes)) private _endorsements;
+    mapping(uint256 claimId => mapping(address validator => uint64 admission)) private _endorsedUnder;
+    mapping(uint256 claimId => uint256 pausedTime) private _pausedTimeAtDecision;
 
     constructor(
         IConsortium consortium_,
@@ -54,6 +57,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         uint256 deadline,
         bytes calldata signature
     ) external onlyConsortiumRole(AidProofRoles.GATEWAY) returns (uint256) {
+        _requireExternallyOwned(claimant); // named before the signature check a contract cannot pass
         bytes32 structHash = keccak256(
             abi.encode(FILE_CLAIM_TYPEHASH, claimant, planId, amount, keccak256(bytes(metadataCid)), nonce, deadline)
         );
@@ -80,14 +84,16 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
             (decision == Decision.Reject && amount != 0) ||
             decision == Decision.None
         ) revert ClaimRegistryInvalidDecision(claimId, decision, evidenceRoot, amount);
-        if (_endorsed[claimId][msg.sender]) revert ClaimRegistryAlreadyEndorsed(claimId, msg.sender);
+        // Once per claim and admission: a member removed and admitted again may endorse anew.
+        uint64 admission = _admissionOf(msg.sender);
+        if (_endorsedUnder[claimId][msg.sender] == admission) revert ClaimRegistryAlreadyEndorsed(claimId, msg.sender);
 
-        _endorsed[claimId][msg.sender] = true;
-        address[] storage endorsers = _endorsers[claimId][_decisionKey(decision, evidenceRoot, amount)];
-        endorsers.push(msg.sender);
+        _endorsedUnder[claimId][msg.sender] = admission;
+        Votes storage endorsements_ = _endorsements[claimId][_decisionKey(decision, evidenceRoot, amount)];
+        _castVote(endorsements_, msg.sender);
         emit ClaimEndorsed(claimId, msg.sender, decision, evidenceRoot, amount);
 
-        uint256 count = _countCurrentValidators(endorsers);
+        uint256 count = _countVotes(endorsements_);
         if (count >= _threshold()) _decide(claimId, c, decision, evidenceRoot, amount);
     }
 
@@ -99,7 +105,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         uint128 amount
     ) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
         Claim storage c = _requireState(claimId, ClaimState.UnderReview, _decisionTarget(decision));
-        uint256 count = _countCurrentValidators(_endorsers[claimId][_decisionKey(decision, evidenceRoot, amount)]);
+        uint256 count = _countVotes(_endorsements[claimId][_decisionKey(decision, evidenceRoot, amount)]);
         uint256 quorum = _threshold();
         if (count < quorum) revert ClaimRegistryQuorumNotReached(claimId, count, quorum);
         _decide(claimId, c, decision, evidenceRoot, amount);
@@ -134,6 +140,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         );
         if (overturned) c.amountApproved = c.amountRequested;
         c.decidedAt = uint48(block.timestamp);
+        _pausedTimeAtDecision[claimId] = _pausedTime();
         emit ClaimJuryOutcomeApplied(claimId, overturned);
     }
 
@@ -165,7 +172,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         bytes32 evidenceRoot,
         uint128 amount
     ) external view returns (address[] memory) {
-        return _endorsers[claimId][_decisionKey(decision, evidenceRoot, amount)];
+        return _endorsements[claimId][_decisionKey(decision, evidenceRoot, amount)].voters;
     }
 
     /// @inheritdoc IClaimRegistry
@@ -182,6 +189,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         if (claimant == address(0) || amount == 0 || bytes(metadataCid).length == 0) {
             revert ClaimRegistryInvalidClaim(claimant, amount, metadataCid);
         }
+        _requireExternallyOwned(claimant);
         claimId = ++_claimCount;
         Claim storage c = _claims[claimId];
         c.claimant = claimant;
@@ -194,10 +202,15 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         emit ClaimStateChanged(claimId, ClaimState.None, ClaimState.Filed);
     }
 
+    function _requireExternallyOwned(address claimant) private view {
+        if (claimant.code.length > 0) revert ClaimRegistryContractClaimant(claimant);
+    }
+
     function _dispute(uint256 claimId, Claim storage c) private {
         if (c.disputed) revert ClaimRegistryAlreadyDisputed(claimId);
         _requireState(claimId, ClaimState.Rejected, ClaimState.Disputed);
-        uint256 closesAt = uint256(c.decidedAt) + _disputeWindow;
+        // The window does not run while the consortium is paused: it is extended by the paused time.
+        uint256 closesAt = uint256(c.decidedAt) + _disputeWindow + (_pausedTime() - _pausedTimeAtDecision[claimId]);
         if (block.timestamp > closesAt) revert ClaimRegistryDisputeWindowClosed(claimId, closesAt);
         c.disputed = true;
         _transition(claimId, ClaimState.Rejected, ClaimState.Disputed);
@@ -214,6 +227,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         c.evidenceRoot = evidenceRoot;
         c.amountApproved = amount;
         c.decidedAt = uint48(block.timestamp);
+        _pausedTimeAtDecision[claimId] = _pausedTime();
         emit ClaimDecided(claimId, decision, evidenceRoot, amount);
     }
 
@@ -225,9 +239,8 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         bytes calldata signature
     ) private {
         if (block.timestamp > deadline) revert ClaimRegistryExpiredSignature(deadline);
-        if (!SignatureChecker.isValidSignatureNow(claimant, _hashTypedDataV4(structHash), signature)) {
-            revert ClaimRegistryInvalidSignature(claimant);
-        }
+        (address signer, ECDSA.RecoverError error, ) = ECDSA.tryRecover(_hashTypedDataV4(structHash), signature);
+        if (error != ECDSA.RecoverError.NoError || signer != claimant) revert ClaimRegistryInvalidSignature(claimant);
         _useCheckedNonce(claimant, nonce);
     }
 

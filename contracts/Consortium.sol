@@ -27,6 +27,8 @@ contract Consortium is IConsortium, AccessControl, Pausable {
     mapping(address account => Member) private _members;
     uint64 private _lastAdmission;
     uint256 private _threshold;
+    uint256 private _pausedTimeBefore;
+    uint256 private _pausedSince;
 
     uint256 private _proposalCount;
     mapping(uint256 proposalId => Proposal) private _proposals;
@@ -44,6 +46,7 @@ contract Consortium is IConsortium, AccessControl, Pausable {
             _addMember(m.account, m.name, m.encryptionKey);
         }
         _setThreshold(initialThreshold);
+        _requireMajorityThreshold();
         for (uint256 i = 0; i < initialRoles.length; ++i) {
             _grantAssignableRole(initialRoles[i].role, initialRoles[i].account);
         }
@@ -143,6 +146,11 @@ contract Consortium is IConsortium, AccessControl, Pausable {
         return Pausable.paused();
     }
 
+    /// @inheritdoc IConsortium
+    function pausedTime() external view returns (uint256) {
+        return _pausedTimeBefore + (paused() ? block.timestamp - _pausedSince : 0);
+    }
+
     /// @notice VALIDATOR cannot be renounced: it leaves with membership, by proposal.
     function renounceRole(bytes32 role, address callerConfirmation) public override(AccessControl, IAccessControl) {
         if (role == VALIDATOR_ROLE) revert ConsortiumRoleNotAssignable(role);
@@ -189,10 +197,13 @@ contract Consortium is IConsortium, AccessControl, Pausable {
         } else if (action == ProposalAction.SetThreshold) {
             _setThreshold(abi.decode(params, (uint256)));
         } else if (action == ProposalAction.Pause) {
+            _pausedSince = block.timestamp;
             _pause();
         } else {
+            _pausedTimeBefore += block.timestamp - _pausedSince;
             _unpause();
         }
+        _requireMajorityThreshold();
     }
 
     function _addMember(address account, string memory name, bytes memory encryptionKey) private {
@@ -239,6 +250,12 @@ contract Consortium is IConsortium, AccessControl, Pausable {
         uint256 previous = _threshold;
         _threshold = newThreshold;
         emit ThresholdChanged(previous, newThreshold);
+    }
+
+    /// @dev After any change of members or threshold: M > N/2.
+    function _requireMajorityThreshold() private view {
+        uint256 n = _memberAccounts.length();
+        if (2 * _threshold <= n) revert ConsortiumThresholdNotMajority(_threshold, n);
     }
 
     function _grantAssignableRole(bytes32 role, address account) private {

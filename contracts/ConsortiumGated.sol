@@ -3,13 +3,18 @@ pragma solidity 0.8.28;
 
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IConsortiumGated} from "./interfaces/IConsortiumGated.sol";
-import {AidProofRoles} from "./AidProofRoles.sol";
 
 /**
  * @title ConsortiumGated
  * @notice Role checks against the consortium, the pause switch, and quorum counting for the registries.
  */
 abstract contract ConsortiumGated is IConsortiumGated {
+    /// @dev Validators' votes on one question (a decision, a tally), each under the admission it was cast in.
+    struct Votes {
+        address[] voters;
+        mapping(address voter => uint64 admission) admissions;
+    }
+
     IConsortium private immutable _consortium;
 
     /// @dev Reverts unless the consortium is active and the caller holds `role`.
@@ -48,10 +53,27 @@ abstract contract ConsortiumGated is IConsortiumGated {
         return _consortium.admissionOf(account);
     }
 
-    /// @dev How many of `accounts` are validators now: a removed member's votes stop counting.
-    function _countCurrentValidators(address[] storage accounts) internal view returns (uint256 count) {
-        for (uint256 i = 0; i < accounts.length; ++i) {
-            if (_consortium.hasRole(AidProofRoles.VALIDATOR, accounts[i])) ++count;
+    /// @dev Seconds the consortium has spent paused so far: windows are extended by what they span.
+    function _pausedTime() internal view returns (uint256) {
+        return _consortium.pausedTime();
+    }
+
+    /// @dev Records `voter`'s vote under its current admission; false if it voted under it already.
+    function _castVote(Votes storage votes, address voter) internal returns (bool) {
+        uint64 admission = _admissionOf(voter);
+        uint64 previous = votes.admissions[voter];
+        if (previous == admission) return false;
+        if (previous == 0) votes.voters.push(voter);
+        votes.admissions[voter] = admission;
+        return true;
+    }
+
+    /// @dev Votes that still count: cast by current members under their current admission, so a
+    /// removed member's votes stop counting and do not come back if the address is admitted again.
+    function _countVotes(Votes storage votes) internal view returns (uint256 count) {
+        address[] storage voters = votes.voters;
+        for (uint256 i = 0; i < voters.length; ++i) {
+            if (votes.admissions[voters[i]] == _admissionOf(voters[i])) ++count;
         }
     }
 }

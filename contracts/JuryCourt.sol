@@ -18,8 +18,8 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
 
     IClaimRegistry private immutable _claims;
     mapping(uint256 claimId => JuryCase) private _cases;
-    mapping(uint256 claimId => mapping(bytes32 tallyHash => address[])) private _confirmers;
-    mapping(uint256 claimId => mapping(bytes32 tallyHash => mapping(address validator => bool))) private _confirmed;
+    mapping(uint256 claimId => mapping(bytes32 tallyHash => Votes)) private _confirmations;
+    mapping(uint256 claimId => uint256 pausedTime) private _pausedTimeAtOpen;
 
     constructor(
         IConsortium consortium_,
@@ -52,6 +52,7 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
         c.votingDeadline = votingDeadline;
         c.seedBlock = uint64(block.number + 1);
         c.jurorPoolRoot = jurorPoolRoot;
+        _pausedTimeAtOpen[claimId] = _pausedTime();
         emit CaseOpened(claimId, jurorPoolRoot, jurorPoolCid, poolSize, rosterSize, votingDeadline, c.seedBlock);
     }
 
@@ -75,7 +76,8 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
         if (block.number <= c.seedBlock) revert JuryCourtSeedNotReady(claimId, c.seedBlock);
         bytes32 seed = blockhash(c.seedBlock);
         if (seed == bytes32(0)) revert JuryCourtSeedExpired(claimId, c.seedBlock);
-        if (block.timestamp >= c.votingDeadline) revert JuryCourtVotingClosed(claimId, c.votingDeadline);
+        uint256 deadline = votingClosesAt(claimId);
+        if (block.timestamp >= deadline) revert JuryCourtVotingClosed(claimId, deadline);
 
         c.seed = seed;
         c.rosterRoot = rosterRoot;
@@ -89,7 +91,8 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
         if (c.status != CaseStatus.Voting && c.status != CaseStatus.Tallied) {
             revert JuryCourtInvalidStatus(claimId, c.status, CaseStatus.Voting);
         }
-        if (block.timestamp <= c.votingDeadline) revert JuryCourtVotingOpen(claimId, c.votingDeadline);
+        uint256 deadline = votingClosesAt(claimId);
+        if (block.timestamp <= deadline) revert JuryCourtVotingOpen(claimId, deadline);
         if (tally.ballotsRoot == bytes32(0) || bytes(tally.ballotsCid).length == 0)
             revert JuryCourtInvalidTally(claimId);
         uint256 votes = uint256(tally.upholdVotes) + tally.overturnVotes;
@@ -104,21 +107,21 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     /// @inheritdoc IJuryCourt
     function confirmTally(uint256 claimId, Tally calldata tally) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
         JuryCase storage c = _requireStatus(claimId, CaseStatus.Tallied);
-        bytes32 hash = tallyHash(tally);
-        if (hash != c.tallyHash) revert JuryCourtTallyMismatch(claimId, c.tallyHash, hash);
-        if (_confirmed[claimId][hash][msg.sender]) revert JuryCourtAlreadyConfirmed(claimId, msg.sender);
-
-        _confirmed[claimId][hash][msg.sender] = true;
-        address[] storage confirmers = _confirmers[claimId][hash];
-        confirmers.push(msg.sender);
+        bytes32 hash = _requireSubmitted(claimId, c, tally);
+        Votes storage confirmations_ = _confirmations[claimId][hash];
+        if (!_castVote(confirmations_, msg.sender)) revert JuryCourtAlreadyConfirmed(claimId, msg.sender);
         emit TallyConfirmed(claimId, msg.sender, hash);
+        if (_countVotes(confirmations_) >= _threshold()) _decide(claimId, c, tally);
+    }
 
-        if (_countCurrentValidators(confirmers) < _threshold()) return;
-        bool overturned = tally.overturnVotes > tally.upholdVotes;
-        c.status = CaseStatus.Decided;
-        c.overturned = overturned;
-        emit CaseDecided(claimId, overturned, tally.upholdVotes, tally.overturnVotes);
-        _claims.applyJuryOutcome(claimId, overturned);
+    /// @inheritdoc IJuryCourt
+    function finalizeTally(uint256 claimId, Tally calldata tally) external whenConsortiumActive {
+        JuryCase storage c = _requireStatus(claimId, CaseStatus.Tallied);
+        bytes32 hash = _requireSubmitted(claimId, c, tally);
+        uint256 count = _countVotes(_confirmations[claimId][hash]);
+        uint256 threshold = _threshold();
+        if (count < threshold) revert JuryCourtQuorumNotReached(claimId, count, threshold);
+        _decide(claimId, c, tally);
     }
 
     /// @inheritdoc IJuryCourt
@@ -140,7 +143,12 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
 
     /// @inheritdoc IJuryCourt
     function confirmations(uint256 claimId, bytes32 hash) external view returns (address[] memory) {
-        return _confirmers[claimId][hash];
+        return _confirmations[claimId][hash].voters;
+    }
+
+    /// @inheritdoc IJuryCourt
+    function votingClosesAt(uint256 claimId) public view returns (uint256) {
+        return _requireCase(claimId).votingDeadline + (_pausedTime() - _pausedTimeAtOpen[claimId]);
     }
 
     /// @inheritdoc IJuryCourt
@@ -159,6 +167,24 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     /// @inheritdoc IJuryCourt
     function ballotDigest(uint256 claimId, address juror, Choice choice) external view returns (bytes32) {
         return _hashTypedDataV4(keccak256(abi.encode(BALLOT_TYPEHASH, claimId, juror, uint8(choice))));
+    }
+
+    function _requireSubmitted(
+        uint256 claimId,
+        JuryCase storage c,
+        Tally calldata tally
+    ) private view returns (bytes32) {
+        bytes32 hash = tallyHash(tally);
+        if (hash != c.tallyHash) revert JuryCourtTallyMismatch(claimId, c.tallyHash, hash);
+        return hash;
+    }
+
+    function _decide(uint256 claimId, JuryCase storage c, Tally calldata tally) private {
+        bool overturned = tally.overturnVotes > tally.upholdVotes;
+        c.status = CaseStatus.Decided;
+        c.overturned = overturned;
+        emit CaseDecided(claimId, overturned, tally.upholdVotes, tally.overturnVotes);
+        _claims.applyJuryOutcome(claimId, overturned);
     }
 
     function _requireCase(uint256 claimId) private view returns (JuryCase storage c) {

@@ -65,6 +65,8 @@ interface IClaimRegistry {
     /// @notice Emitted when the payout of an approved claim was recorded.
     event ClaimPaid(uint256 indexed claimId, uint128 amount, bytes32 paymentReference);
 
+    /// @notice Claimants are externally owned accounts: `claimant` has code.
+    error ClaimRegistryContractClaimant(address claimant);
     /// @notice No claim `claimId` exists.
     error ClaimRegistryUnknownClaim(uint256 claimId);
     /// @notice The claim cannot move from `from` to `to`.
@@ -90,7 +92,7 @@ interface IClaimRegistry {
     /// @notice A payout needs a non-zero payment reference.
     error ClaimRegistryEmptyPaymentReference(uint256 claimId);
 
-    /// @notice Files a claim for the caller, who becomes the claimant.
+    /// @notice Files a claim for the caller, who becomes the claimant. Contracts cannot be claimants.
     function fileClaim(uint64 planId, uint128 amount, string calldata metadataCid) external returns (uint256 claimId);
 
     /// @notice Files a claim for `claimant` on their EIP-712 `FileClaim` signature. GATEWAY only.
@@ -108,13 +110,15 @@ interface IClaimRegistry {
     function startReview(uint256 claimId) external;
 
     /// @notice Endorses a review decision; the M-th matching endorsement from current validators makes
-    /// it final. Conflicting endorsements are recorded and count only for their own decision. VALIDATOR only, once per claim.
+    /// it final. Conflicting endorsements are recorded and count only for their own decision. VALIDATOR only, once
+    /// per claim and admission; an endorsement counts only while its giver is a member under that admission.
     function endorse(uint256 claimId, Decision decision, bytes32 evidenceRoot, uint128 amount) external;
 
     /// @notice Makes a decision final that reached the quorum after membership or threshold changed. VALIDATOR only.
     function finalize(uint256 claimId, Decision decision, bytes32 evidenceRoot, uint128 amount) external;
 
-    /// @notice Rejected -> Disputed, by the claimant within the dispute window.
+    /// @notice Rejected -> Disputed, by the claimant within the dispute window (extended by any time
+    /// the consortium spent paused since the decision).
     function dispute(uint256 claimId) external;
 
     /// @notice Rejected -> Disputed on the claimant's EIP-712 `DisputeClaim` signature. GATEWAY only.
@@ -132,7 +136,7 @@ interface IClaimRegistry {
     /// @notice Number of claims filed; ids run from 1 to this number.
     function claimCount() external view returns (uint256);
 
-    /// @notice Validators that endorsed exactly this decision on `claimId`.
+    /// @notice Validators that endorsed exactly this decision on `claimId` (under any admission).
     function endorsements(
         uint256 claimId,
         Decision decision,

@@ -84,6 +84,8 @@ interface IConsortium is IAccessControl {
     error ConsortiumZeroAddress();
     /// @notice `threshold` is not within 1..`memberCount`.
     error ConsortiumInvalidThreshold(uint256 threshold, uint256 memberCount);
+    /// @notice M must be more than half of N, so two conflicting decisions can never both reach quorum.
+    error ConsortiumThresholdNotMajority(uint256 threshold, uint256 memberCount);
     /// @notice The encryption key is not a 33-byte compressed secp256k1 public key.
     error ConsortiumInvalidEncryptionKey(bytes encryptionKey);
     /// @notice `role` follows membership (VALIDATOR) or is never granted (DEFAULT_ADMIN).
@@ -115,7 +117,8 @@ interface IConsortium is IAccessControl {
     /// @notice Executes a proposal that at least `threshold()` current members approved. Members only.
     function execute(uint256 proposalId) external;
 
-    /// @notice The quorum M for governance, batch attestations, claim decisions and jury confirmations.
+    /// @notice The quorum M for governance, batch attestations, claim decisions and jury confirmations;
+    /// always more than half of N.
     function threshold() external view returns (uint256);
 
     /// @notice N, the number of member organizations (each holds VALIDATOR).
@@ -145,4 +148,8 @@ interface IConsortium is IAccessControl {
 
     /// @notice Whether the consortium is paused (registries refuse writes while paused).
     function paused() external view returns (bool);
+
+    /// @notice Seconds the consortium has spent paused since deployment, the current pause included.
+    /// Registries extend their windows (dispute, jury voting) by the paused time they span.
+    function pausedTime() external view returns (uint256);
 }

@@ -98,9 +98,9 @@ interface IJuryCourt {
     /// @notice The seed block is still readable; no reset allowed.
     error JuryCourtSeedAvailable(uint256 claimId, uint64 seedBlock);
     /// @notice Voting is open until `votingDeadline`.
-    error JuryCourtVotingOpen(uint256 claimId, uint48 votingDeadline);
+    error JuryCourtVotingOpen(uint256 claimId, uint256 votingDeadline);
     /// @notice Voting closed at `votingDeadline`.
-    error JuryCourtVotingClosed(uint256 claimId, uint48 votingDeadline);
+    error JuryCourtVotingClosed(uint256 claimId, uint256 votingDeadline);
     /// @notice More votes than jurors on the roster.
     error JuryCourtTallyExceedsRoster(uint256 claimId, uint256 votes, uint32 rosterSize);
     /// @notice The roster root must be non-zero and the roster CID non-empty.
@@ -111,6 +111,8 @@ interface IJuryCourt {
     error JuryCourtTallyMismatch(uint256 claimId, bytes32 submitted, bytes32 confirmed);
     /// @notice `validator` confirmed this tally already.
     error JuryCourtAlreadyConfirmed(uint256 claimId, address validator);
+    /// @notice Fewer than M current validators confirmed this tally.
+    error JuryCourtQuorumNotReached(uint256 claimId, uint256 confirmations, uint256 threshold);
 
     /// @notice Opens the case of a Disputed claim. GATEWAY only.
     function openCase(
@@ -132,8 +134,13 @@ interface IJuryCourt {
     /// @notice Submits, or corrects before it is decided, the tally after the deadline. GATEWAY only.
     function submitTally(uint256 claimId, Tally calldata tally) external;
 
-    /// @notice Confirms the submitted tally after recounting it; must equal it exactly. VALIDATOR only, once per tally.
+    /// @notice Confirms the submitted tally after recounting it; must equal it exactly. VALIDATOR only, once
+    /// per tally and admission; a confirmation counts only while its giver is a member under that admission.
     function confirmTally(uint256 claimId, Tally calldata tally) external;
+
+    /// @notice Applies a submitted tally that M current validators confirmed but that did not decide the
+    /// case when confirmed (the threshold was lowered later). Anyone may call it.
+    function finalizeTally(uint256 claimId, Tally calldata tally) external;
 
     /// @notice The claim registry whose disputed claims this court decides.
     function claimRegistry() external view returns (IClaimRegistry);
@@ -145,8 +152,11 @@ interface IJuryCourt {
     /// (zero while the block is not mined or after it aged out).
     function drawSeed(uint256 claimId) external view returns (bytes32);
 
-    /// @notice Validators that confirmed the tally with `tallyHash`.
+    /// @notice Validators that confirmed the tally with `tallyHash` (under any admission).
     function confirmations(uint256 claimId, bytes32 tallyHash) external view returns (address[] memory);
+
+    /// @notice The case's voting deadline, extended by the time the consortium spent paused since it opened.
+    function votingClosesAt(uint256 claimId) external view returns (uint256);
 
     /// @notice The hash a tally is identified by.
     function tallyHash(Tally calldata tally) external pure returns (bytes32);

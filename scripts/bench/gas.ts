@@ -59,7 +59,7 @@ async function main(): Promise<void> {
   const aidproof = new Map<number, bigint>();
   for (const n of BATCH_SIZES) {
     const tree = buildEvidenceTree(leaves(n, claimant.address, `aidproof-${n}`));
-    aidproof.set(n, await gasOf(d.evidenceRegistry.connect(gateway).anchorBatch(tree.root, n, CID)));
+    aidproof.set(n, await gasOf(d.evidenceRegistry.connect(gateway).anchorBatch(tree.root, id(`salt-${n}`), n, CID)));
   }
 
   const naive = await new NaiveEvidenceStore__factory(deployer).deploy();
@@ -184,15 +184,20 @@ async function main(): Promise<void> {
   await d.claimRegistry.connect(v2).endorse(2, 1, root, 300_000);
   await govern(ProposalAction.SetThreshold, proposalParams.threshold(2));
   await step("finalize (after threshold change)", d.claimRegistry.connect(v3).finalize(2, 1, root, 300_000));
+  const anchored = await d.evidenceRegistry.queryFilter(d.evidenceRegistry.filters.BatchAnchored());
+  const [small, large] = [anchored[0].args, anchored[anchored.length - 1].args];
+  await step("attestBatch", d.evidenceRegistry.connect(v1).attestBatch(small.root, true, []));
+  await step("attestBatch (M-th, confirms)", d.evidenceRegistry.connect(v2).attestBatch(small.root, true, []));
+  // One leaf of 1,000 named invalid: the confirming verdict excludes it.
+  const oneBad = [buildEvidenceTree(leaves(1000, claimant.address, "aidproof-1000")).leafHash(0)];
   await step(
-    "attestBatch",
-    d.evidenceRegistry
-      .connect(v1)
-      .attestBatch(
-        (await d.evidenceRegistry.queryFilter(d.evidenceRegistry.filters.BatchAnchored()))[0].args.root,
-        true,
-      ),
+    "attestBatch (1 of 1,000 leaves invalid)",
+    d.evidenceRegistry.connect(v1).attestBatch(large.root, true, oneBad),
   );
+  await govern(ProposalAction.SetThreshold, proposalParams.threshold(3));
+  await d.evidenceRegistry.connect(v2).attestBatch(large.root, true, oneBad);
+  await govern(ProposalAction.SetThreshold, proposalParams.threshold(2));
+  await step("finalizeBatch (after threshold change)", d.evidenceRegistry.finalizeBatch(large.root, true, oneBad));
 
   console.log("\nGas per claim and jury step\n");
   for (const [name, gas] of steps) console.log(`${name.padEnd(38)} ${fmt(gas).padStart(9)}`);

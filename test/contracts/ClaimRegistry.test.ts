@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ZeroAddress, ZeroHash, id } from "ethers";
-import { DISPUTE_WINDOW, deployAidProofFixture } from "../fixtures";
+import { DISPUTE_WINDOW, deployAidProofFixture, encryptionKeyFor } from "../fixtures";
 import { Action, govern, proposalParams } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import {
@@ -104,6 +104,23 @@ describe("ClaimRegistry", () => {
         claimRegistry,
         "ConsortiumGatedPaused",
       );
+    });
+  });
+
+  describe("contract claimants", () => {
+    it("refuses a contract as claimant, directly and relayed", async () => {
+      const { claimRegistry, juryCourt, gateway, claimant } = await loadFixture(deployAidProofFixture);
+      const contractAddress = await juryCourt.getAddress();
+      await ethers.provider.send("hardhat_impersonateAccount", [contractAddress]);
+      await ethers.provider.send("hardhat_setBalance", [contractAddress, "0xde0b6b3a7640000"]);
+      const wallet = await ethers.getSigner(contractAddress);
+      await expect(claimRegistry.connect(wallet).fileClaim(1, AMOUNT, CID))
+        .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryContractClaimant")
+        .withArgs(contractAddress);
+      const { message, signature } = await signFileClaim(claimRegistry, claimant, { claimant: contractAddress });
+      await expect(relay(claimRegistry, gateway, message, signature))
+        .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryContractClaimant")
+        .withArgs(contractAddress);
     });
   });
 
@@ -269,6 +286,29 @@ describe("ClaimRegistry", () => {
     });
   });
 
+  describe("endorse after re-admission", () => {
+    it("does not count an endorsement given before a removal, and lets the re-admitted member endorse anew", async () => {
+      const { consortium, claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
+      const [a, b, c] = validators;
+      await claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT);
+      await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address));
+      await govern(
+        consortium,
+        [a, b],
+        Action.AddMember,
+        proposalParams.addMember(c.address, "Org 3", encryptionKeyFor("org-3")),
+      );
+      await expect(claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT)).not.to.emit(
+        claimRegistry,
+        "ClaimDecided",
+      );
+      await expect(claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT)).to.emit(
+        claimRegistry,
+        "ClaimDecided",
+      );
+    });
+  });
+
   describe("finalize", () => {
     it("decides once a lowered threshold is met", async () => {
       const { consortium, claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
@@ -314,6 +354,18 @@ describe("ClaimRegistry", () => {
       await expect(claimRegistry.connect(claimant).dispute(claimId))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryDisputeWindowClosed")
         .withArgs(claimId, decidedAt + BigInt(DISPUTE_WINDOW));
+    });
+
+    it("extends the window by the time the consortium spent paused", async () => {
+      const { consortium, claimRegistry, claimant, validators, claimId } = await loadFixture(rejectedFixture);
+      const { decidedAt } = await claimRegistry.claim(claimId);
+      await time.increaseTo(decidedAt + BigInt(DISPUTE_WINDOW) - 100n);
+      await govern(consortium, validators, Action.Pause, "0x");
+      await time.increase(DISPUTE_WINDOW); // the window's end passes while nobody can act
+      await govern(consortium, validators, Action.Unpause, "0x");
+      await expect(claimRegistry.connect(claimant).dispute(claimId))
+        .to.emit(claimRegistry, "ClaimStateChanged")
+        .withArgs(claimId, State.Rejected, State.Disputed);
     });
 
     it("reverts on a claim that is not rejected", async () => {

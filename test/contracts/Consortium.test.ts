@@ -166,6 +166,7 @@ describe("Consortium", () => {
     it("admits a member with the VALIDATOR role", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
       const key = encryptionKeyFor("org-4");
+      await govern(consortium, validators, Action.SetThreshold, proposalParams.threshold(3)); // 3 of 4 stays a majority
       await expect(
         govern(consortium, validators, Action.AddMember, proposalParams.addMember(spare[0].address, "Org 4", key)),
       )
@@ -371,6 +372,47 @@ describe("Consortium", () => {
   });
 
   describe("SetThreshold", () => {
+    it("rejects an M that is not more than half of N (N = 3: 1 refused; N = 4: 2 refused, 3 accepted)", async () => {
+      const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
+      const one = await proposeWith(consortium, validators, Action.SetThreshold, proposalParams.threshold(1));
+      await expect(consortium.connect(validators[0]).execute(one))
+        .to.be.revertedWithCustomError(consortium, "ConsortiumThresholdNotMajority")
+        .withArgs(1, 3);
+      await govern(consortium, validators, Action.SetThreshold, proposalParams.threshold(3));
+      const fourth = proposalParams.addMember(spare[0].address, "Org 4", encryptionKeyFor("org-4"));
+      await govern(consortium, validators, Action.AddMember, fourth);
+      const members = [...validators, spare[0]];
+      const two = await proposeWith(consortium, members, Action.SetThreshold, proposalParams.threshold(2));
+      await expect(consortium.connect(validators[0]).execute(two))
+        .to.be.revertedWithCustomError(consortium, "ConsortiumThresholdNotMajority")
+        .withArgs(2, 4);
+      await expect(govern(consortium, members, Action.SetThreshold, proposalParams.threshold(3)))
+        .to.emit(consortium, "ThresholdChanged")
+        .withArgs(3, 3);
+    });
+
+    it("refuses to add a member that would leave M at half of N, and a constructor with M <= N/2", async () => {
+      const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
+      const add = await proposeWith(
+        consortium,
+        validators,
+        Action.AddMember,
+        proposalParams.addMember(spare[0].address, "Org 4", encryptionKeyFor("org-4")),
+      );
+      await expect(consortium.connect(validators[0]).execute(add))
+        .to.be.revertedWithCustomError(consortium, "ConsortiumThresholdNotMajority")
+        .withArgs(2, 4);
+      const [deployer, a, b] = await ethers.getSigners();
+      const members = [a, b].map((m, i) => ({
+        account: m.address,
+        name: `M${i}`,
+        encryptionKey: encryptionKeyFor(`m${i}`),
+      }));
+      await expect(new Consortium__factory(deployer).deploy(members, 1, []))
+        .to.be.revertedWithCustomError(consortium, "ConsortiumThresholdNotMajority")
+        .withArgs(1, 2);
+    });
+
     it("rejects 0 and M > N", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
       const zero = await proposeWith(consortium, validators, Action.SetThreshold, proposalParams.threshold(0));
@@ -396,6 +438,30 @@ describe("Consortium", () => {
       );
       await expect(govern(consortium, validators, Action.Unpause, "0x")).to.emit(consortium, "Unpaused");
       expect(await consortium.paused()).to.equal(false);
+    });
+
+    it("counts the time spent paused, the current pause included", async () => {
+      const { consortium, validators } = await loadFixture(deployAidProofFixture);
+      expect(await consortium.pausedTime()).to.equal(0);
+      await govern(consortium, validators, Action.Pause, "0x");
+      const pausedAt = await time.latest();
+      await time.increase(100);
+      expect(await consortium.pausedTime()).to.equal((await time.latest()) - pausedAt);
+      await govern(consortium, validators, Action.Unpause, "0x");
+      const total = await consortium.pausedTime();
+      await time.increase(50);
+      expect(await consortium.pausedTime()).to.equal(total);
+    });
+  });
+
+  describe("admissionOf", () => {
+    it("gives each admission a new number and 0 to non-members", async () => {
+      const { consortium, validators, outsider } = await loadFixture(deployAidProofFixture);
+      const admissions = await Promise.all(validators.map((v) => consortium.admissionOf(v.address)));
+      expect(new Set(admissions.map(String)).size).to.equal(3);
+      expect(await consortium.admissionOf(outsider.address)).to.equal(0);
+      await govern(consortium, validators, Action.RemoveMember, proposalParams.removeMember(validators[2].address));
+      expect(await consortium.admissionOf(validators[2].address)).to.equal(0);
     });
   });
 });

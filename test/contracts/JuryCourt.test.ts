@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import { ZeroHash, id, verifyTypedData } from "ethers";
 import { ethers } from "hardhat";
-import { deployAidProofFixture } from "../fixtures";
+import { deployAidProofFixture, encryptionKeyFor } from "../fixtures";
 import { Action, govern, proposalParams } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import { BALLOT_TYPES, readDomain } from "../../api/src/chain/typedData";
@@ -269,6 +269,21 @@ describe("JuryCourt", () => {
         .withArgs(claimId, true, 1, 2);
     });
 
+    it("does not count a confirmation given before a removal when the address is admitted again", async () => {
+      const { juryCourt, consortium, validators, claimId } = await loadFixture(talliedFixture);
+      const [a, b, c] = validators;
+      await juryCourt.connect(c).confirmTally(claimId, TALLY);
+      await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address));
+      await govern(
+        consortium,
+        [a, b],
+        Action.AddMember,
+        proposalParams.addMember(c.address, "Org 3", encryptionKeyFor("org-3")),
+      );
+      await expect(juryCourt.connect(a).confirmTally(claimId, TALLY)).not.to.emit(juryCourt, "CaseDecided");
+      await expect(juryCourt.connect(c).confirmTally(claimId, TALLY)).to.emit(juryCourt, "CaseDecided");
+    });
+
     it("rejects confirmations of a decided case and while paused", async () => {
       const { juryCourt, consortium, validators, claimId } = await loadFixture(talliedFixture);
       await govern(consortium, validators, Action.Pause, proposalParams.none);
@@ -281,6 +296,45 @@ describe("JuryCourt", () => {
       await expect(juryCourt.connect(validators[2]).confirmTally(claimId, TALLY))
         .to.be.revertedWithCustomError(juryCourt, "JuryCourtInvalidStatus")
         .withArgs(claimId, CaseStatus.Decided, CaseStatus.Tallied);
+    });
+  });
+
+  describe("finalizeTally", () => {
+    it("decides once a lowered threshold is met, and not before", async () => {
+      const { juryCourt, consortium, validators, outsider, claimId } = await loadFixture(talliedFixture);
+      await govern(consortium, validators, Action.SetThreshold, proposalParams.threshold(3));
+      for (const v of validators.slice(0, 2)) await juryCourt.connect(v).confirmTally(claimId, TALLY);
+      await expect(juryCourt.connect(outsider).finalizeTally(claimId, TALLY))
+        .to.be.revertedWithCustomError(juryCourt, "JuryCourtQuorumNotReached")
+        .withArgs(claimId, 2, 3);
+      await govern(consortium, validators, Action.SetThreshold, proposalParams.threshold(2));
+      await expect(juryCourt.connect(outsider).finalizeTally(claimId, TALLY))
+        .to.emit(juryCourt, "CaseDecided")
+        .withArgs(claimId, true, TALLY.upholdVotes, TALLY.overturnVotes);
+    });
+
+    it("refuses a tally other than the submitted one", async () => {
+      const { juryCourt, claimId } = await loadFixture(talliedFixture);
+      const other = { ...TALLY, overturnVotes: 0 };
+      await expect(juryCourt.finalizeTally(claimId, other)).to.be.revertedWithCustomError(
+        juryCourt,
+        "JuryCourtTallyMismatch",
+      );
+    });
+  });
+
+  describe("votingClosesAt", () => {
+    it("extends the voting window by the time the consortium spent paused", async () => {
+      const { juryCourt, consortium, gateway, validators, claimId, deadline } = await loadFixture(openFixture);
+      await govern(consortium, validators, Action.Pause, proposalParams.none);
+      await time.increase(7200); // the deadline passes while nobody can act
+      await govern(consortium, validators, Action.Unpause, proposalParams.none);
+      const closesAt = await juryCourt.votingClosesAt(claimId);
+      expect(closesAt).to.equal(BigInt(deadline) + (await consortium.pausedTime()));
+      await expect(juryCourt.connect(gateway).commitRoster(claimId, id("roster"), ROSTER_CID)).to.emit(
+        juryCourt,
+        "RosterCommitted",
+      );
     });
   });
 
