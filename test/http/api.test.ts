@@ -268,6 +268,22 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
       expect(manifest.leaves.map((l: { deadline: string }) => l.deadline)).to.include(deadline.toString());
     });
 
+    it("rejects alone, after acknowledging it, a private item no member can open", async () => {
+      const members = (await stack.gateway.chain.consortiumInfo()).members.map((m) => m.encryptionKey);
+      const unreadable = await collect(encryptEnvelope(Buffer.from("diagnosis"), members));
+      unreadable[unreadable.length - 20] ^= 1; // well-formed, but its content fails authentication for everyone
+      const bad = await upload(info, { claimId, bytes: unreadable, signer: claimant, kind: "private" });
+      const good = await upload(info, { claimId, bytes: Buffer.from("a neighbour's invoice"), signer: claimant });
+      expect([bad.status, good.status]).to.deep.equal([202, 202]); // the gateway cannot decrypt: only members can
+      const client = new AidProofClient(info.url);
+      const [badReceipt, goodReceipt] = await Promise.all(
+        [bad, good].map((r) => client.waitForReceipt(r.body.receiptId as string, "confirmed")),
+      );
+      expect([badReceipt.status, goodReceipt.status]).to.deep.equal(["rejected", "confirmed"]);
+      expect((await verifyProofBundle(goodReceipt.proof, stack.rpcUrl)).ok).to.equal(true);
+      expect((await verifyProofBundle(badReceipt.proof, stack.rpcUrl)).ok).to.equal(false);
+    });
+
     it("refuses evidence for a claim whose state takes none (approved)", async () => {
       const someone = Wallet.createRandom();
       const id2 = BigInt((await fileClaim(info, someone)).body.claimId as string);
