@@ -4,7 +4,7 @@ import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ZeroAddress, ZeroHash, id } from "ethers";
 import { DISPUTE_WINDOW, deployAidProofFixture, encryptionKeyFor } from "../fixtures";
-import { Action, govern, proposalParams } from "../helpers/governance";
+import { Action, govern, proposalParams, removeAndReadmit } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import {
   DISPUTE_CLAIM_TYPES,
@@ -291,13 +291,7 @@ describe("ClaimRegistry", () => {
       const { consortium, claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
       const [a, b, c] = validators;
       await claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT);
-      await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address));
-      await govern(
-        consortium,
-        [a, b],
-        Action.AddMember,
-        proposalParams.addMember(c.address, "Org 3", encryptionKeyFor("org-3")),
-      );
+      await removeAndReadmit(consortium, [a, b], c, "Org 3", encryptionKeyFor("org-3"));
       await expect(claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT)).not.to.emit(
         claimRegistry,
         "ClaimDecided",

@@ -3,7 +3,7 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, ZeroHash, id, keccak256, toUtf8Bytes } from "ethers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { deployAidProofFixture, encryptionKeyFor } from "../fixtures";
-import { Action, govern, proposalParams } from "../helpers/governance";
+import { Action, govern, proposalParams, removeAndReadmit } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import {
   buildEvidenceTree,
@@ -212,9 +212,7 @@ describe("EvidenceRegistry", () => {
       const { consortium, evidenceRegistry, validators, root } = await loadFixture(anchoredFixture);
       const [a, b, c] = validators;
       await evidenceRegistry.connect(c).attestBatch(root, true, NONE);
-      await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address));
-      const readmit = proposalParams.addMember(c.address, "Org 3", encryptionKeyFor("org-3"));
-      await govern(consortium, [a, b], Action.AddMember, readmit);
+      await removeAndReadmit(consortium, [a, b], c, "Org 3", encryptionKeyFor("org-3"));
       await expect(evidenceRegistry.connect(a).attestBatch(root, true, NONE)).not.to.emit(
         evidenceRegistry,
         "BatchConfirmed",

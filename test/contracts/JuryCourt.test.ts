@@ -3,7 +3,7 @@ import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helper
 import { ZeroHash, id, verifyTypedData } from "ethers";
 import { ethers } from "hardhat";
 import { deployAidProofFixture, encryptionKeyFor } from "../fixtures";
-import { Action, govern, proposalParams } from "../helpers/governance";
+import { Action, govern, proposalParams, removeAndReadmit } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import { BALLOT_TYPES, readDomain } from "../../api/src/chain/typedData";
 import { buildPoolTree, buildRosterTree, drawRoster } from "../../api/src/jury/roster";
@@ -273,13 +273,7 @@ describe("JuryCourt", () => {
       const { juryCourt, consortium, validators, claimId } = await loadFixture(talliedFixture);
       const [a, b, c] = validators;
       await juryCourt.connect(c).confirmTally(claimId, TALLY);
-      await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address));
-      await govern(
-        consortium,
-        [a, b],
-        Action.AddMember,
-        proposalParams.addMember(c.address, "Org 3", encryptionKeyFor("org-3")),
-      );
+      await removeAndReadmit(consortium, [a, b], c, "Org 3", encryptionKeyFor("org-3"));
       await expect(juryCourt.connect(a).confirmTally(claimId, TALLY)).not.to.emit(juryCourt, "CaseDecided");
       await expect(juryCourt.connect(c).confirmTally(claimId, TALLY)).to.emit(juryCourt, "CaseDecided");
     });

@@ -3,7 +3,9 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { ContractTransactionResponse } from "ethers";
 import type { Consortium } from "../../typechain-types";
 
-export { ProposalAction as Action, proposalParams } from "../../api/src/chain/governance";
+import { ProposalAction, proposalParams } from "../../api/src/chain/governance";
+
+export { ProposalAction as Action, proposalParams };
 
 export async function deadlineIn(seconds = 3600): Promise<number> {
   return (await time.latest()) + seconds;
@@ -31,4 +33,21 @@ export async function govern(
 ): Promise<ContractTransactionResponse> {
   const id = await proposeWith(consortium, approvers, action, data);
   return consortium.connect(approvers[0]).execute(id);
+}
+
+/** Removes `member` and admits the same address again: a new admission, so its old votes stop counting. */
+export async function removeAndReadmit(
+  consortium: Consortium,
+  approvers: HardhatEthersSigner[],
+  member: HardhatEthersSigner,
+  name: string,
+  encryptionKey: string,
+): Promise<void> {
+  await govern(consortium, approvers, ProposalAction.RemoveMember, proposalParams.removeMember(member.address));
+  await govern(
+    consortium,
+    approvers,
+    ProposalAction.AddMember,
+    proposalParams.addMember(member.address, name, encryptionKey),
+  );
 }
