@@ -32,6 +32,8 @@ export const configSchema = z
     AIDPROOF_BATCH_INTERVAL_MS: z.coerce.number().int().min(10).default(1_000),
     AIDPROOF_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(32).default(4),
     AIDPROOF_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(6_000),
+    AIDPROOF_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    AIDPROOF_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
     AIDPROOF_VALIDATORS: boolean.default(true),
     AIDPROOF_VALIDATOR_GIVE_UP_MS: z.coerce.number().int().min(0).default(120_000),
     AIDPROOF_DEADLINE_MARGIN_SECONDS: z.coerce.number().int().min(0).default(60),
@@ -79,6 +81,9 @@ export interface Config {
   maxUploadBytes: number;
   batch: { maxItems: number; intervalMs: number; inFlight: number };
   rateLimitPerMinute: number;
+  /** A request's headers, and the whole request, must arrive within these. */
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
   runValidators: boolean;
   /** How long a validator waits for unreachable content before judging it missing. */
   validatorGiveUpMs: number;
@@ -124,6 +129,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       inFlight: c.AIDPROOF_BATCHES_IN_FLIGHT,
     },
     rateLimitPerMinute: c.AIDPROOF_RATE_LIMIT_PER_MINUTE,
+    headersTimeoutMs: c.AIDPROOF_HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: Math.max(c.AIDPROOF_REQUEST_TIMEOUT_MS, c.AIDPROOF_HEADERS_TIMEOUT_MS),
     runValidators: c.AIDPROOF_VALIDATORS,
     validatorGiveUpMs: c.AIDPROOF_VALIDATOR_GIVE_UP_MS,
     deadlineMarginSeconds: c.AIDPROOF_DEADLINE_MARGIN_SECONDS,

@@ -1,4 +1,3 @@
-import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Config, ContractAddresses } from "./config";
@@ -15,6 +14,7 @@ import { ReceiptService } from "./services/receiptService";
 import { BatchService } from "./services/batchService";
 import { Metrics } from "./metrics";
 import { createApp } from "./http/app";
+import { serve } from "./http/server";
 import type { Logger } from "./logger";
 
 export interface GatewayChain {
@@ -78,15 +78,12 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
   });
   batcher.start();
   indexer.start();
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once("error", reject);
+  const server = await serve(app, {
+    host: config.host,
+    port: config.port,
+    headersTimeoutMs: config.headersTimeoutMs,
+    requestTimeoutMs: config.requestTimeoutMs,
   });
-  server.requestTimeout = 10 * 60_000; // large uploads on slow links
-  // Idle keep-alive sockets outlive the clients' own idle timeouts, so a client never sends on a
-  // socket the server is closing (Node's 5 s default loses that race under steady load).
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host}:${port}`;
   log.info({ url }, "gateway API listening");

@@ -53,7 +53,7 @@ describe("EvidenceStore", () => {
       tampered[12345] ^= 0x01;
       await writeFile(target, tampered);
       const error = await expectMismatch(store, cid);
-      expect(error.details?.source).to.equal(join(dataDir, "ipfs"));
+      expect(error.details?.source).to.equal("the embedded store");
     });
 
     it("detects a small block corrupted in its database row, naming the store", async () => {
@@ -69,7 +69,7 @@ describe("EvidenceStore", () => {
         db.close();
       }
       const error = await expectMismatch(store, cid);
-      expect(error.details?.source).to.equal(join(dataDir, "ipfs"));
+      expect(error.details?.source).to.equal("the embedded store");
     });
 
     it("has each acknowledged block and pin committed to its database file when put resolves", async () => {

@@ -7,6 +7,9 @@ const STATUS_BY_CODE: Record<string, number> = {
   VALIDATION_FAILED: 400,
   INVALID_CID: 400,
   FILE_MISSING: 400,
+  MALFORMED_BODY: 400,
+  MALFORMED_REQUEST: 400,
+  MALFORMED_MULTIPART: 400,
   CONTENT_HASH_MISMATCH: 400,
   SIGNATURE_EXPIRED: 400,
   ENVELOPE_MALFORMED: 400,
@@ -19,6 +22,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   CONTENT_NOT_FOUND: 404,
   NOT_FOUND: 404,
   NOT_ACCEPTABLE: 406,
+  REQUEST_TIMEOUT: 408,
   NONCE_ALREADY_USED: 409,
   CLAIM_CLOSED_FOR_EVIDENCE: 409,
   INVALID_CLAIM_STATE: 409,
@@ -28,6 +32,7 @@ const STATUS_BY_CODE: Record<string, number> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   CONTRACT_REJECTED: 422,
   RATE_LIMITED: 429,
+  HEADERS_TOO_LARGE: 431,
   INTERNAL_ERROR: 500,
   BLOCK_MISMATCH: 502,
   GATEWAY_BAD_RESPONSE: 502,
@@ -45,12 +50,23 @@ export function statusFor(error: DomainError): number {
   return STATUS_BY_CODE[error.code] ?? 400;
 }
 
-/** Errors thrown by Express's own body parser carry a status and a type. */
+/** Errors of Express's own body parser (http-errors) carry a 4xx status and, mostly, a type. */
 function fromBodyParser(error: unknown): DomainError | undefined {
-  const e = error as { type?: string; status?: number };
-  if (e?.type === "entity.too.large") return new DomainError("BODY_TOO_LARGE", "the request body is too large");
-  if (e?.type && e.status === 400) return new DomainError("VALIDATION_FAILED", "the request body is not valid JSON");
-  return undefined;
+  const e = error as { type?: unknown; status?: unknown };
+  if (typeof e?.status !== "number" || e.status < 400 || e.status >= 500) return undefined;
+  switch (e.type) {
+    case "entity.too.large":
+      return new DomainError("BODY_TOO_LARGE", "the request body is too large");
+    case "charset.unsupported":
+      return new DomainError("UNSUPPORTED_MEDIA_TYPE", "unsupported charset: send application/json in UTF-8");
+    case "encoding.unsupported":
+      return new DomainError("UNSUPPORTED_MEDIA_TYPE", "unsupported Content-Encoding: send identity, gzip or deflate");
+    case "entity.parse.failed":
+      return new DomainError("VALIDATION_FAILED", "the request body is not valid JSON");
+    default:
+      // An aborted or mis-sized body, a body that is not what its Content-Encoding says.
+      return new DomainError("MALFORMED_BODY", "the request body could not be read as sent");
+  }
 }
 
 /** Renders every error as `{ error: { code, message, details? } }`; never a stack trace. */

@@ -1,24 +1,44 @@
+import { getAddress } from "ethers";
 import { z } from "zod";
 import { CLAIM_STATES } from "../services/claimService";
 
-const decimal = z.string().regex(/^\d{1,78}$/, "a non-negative integer in decimal");
-const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed address");
+/** An unsigned integer of `bits` bits in decimal: out of range is bad input (400), never a chain error. */
+const uint = (bits: number) =>
+  z
+    .string()
+    .regex(/^\d{1,78}$/, "a non-negative integer in decimal")
+    .refine((v) => BigInt(v) < 1n << BigInt(bits), `at most 2^${bits} - 1 (uint${bits})`);
+const uint256 = uint(256);
+/** An address; mixed case must be its EIP-55 checksum (all lower or all upper case carries none). */
+const address = z
+  .string()
+  .regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed address")
+  .refine((v) => {
+    try {
+      getAddress(v);
+      return true;
+    } catch {
+      return false;
+    }
+  }, "a mixed-case address must carry a valid EIP-55 checksum");
 const hex32 = z.string().regex(/^0x[0-9a-fA-F]{64}$/, "0x and 64 hex digits");
 const signature = z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte 0x-hex signature");
 
 export const fileClaimBody = z
   .object({
     claimant: address,
-    planId: decimal.describe("the mutual-aid plan (uint64)"),
-    amount: decimal.describe("amount asked, in the plan's smallest unit (uint128)"),
+    planId: uint(64).describe("the mutual-aid plan (uint64)"),
+    amount: uint(128).describe("amount asked, in the plan's smallest unit (uint128)"),
     metadataCid: z.string().min(1).max(200).describe("CID of the claim's (encrypted) metadata"),
-    nonce: decimal.describe("the claimant's current ClaimRegistry nonce"),
-    deadline: decimal.describe("unix seconds after which the signature is void"),
+    nonce: uint256.describe("the claimant's current ClaimRegistry nonce"),
+    deadline: uint256.describe("unix seconds after which the signature is void"),
     signature: signature.describe("EIP-712 FileClaim signature by the claimant"),
   })
   .strict();
 
-export const claimIdParams = z.object({ claimId: decimal });
+export const claimIdParams = z.object({ claimId: uint256 });
+
+export const claimantParams = z.object({ address });
 
 export const listClaimsQuery = z
   .object({
@@ -32,8 +52,8 @@ export const evidenceFields = z
   .object({
     kind: z.enum(["public", "private"]),
     contentHash: hex32.describe("SHA-256 of the uploaded bytes (the envelope, when private)"),
-    nonce: decimal,
-    deadline: decimal,
+    nonce: uint256.describe("any uint256 this claimant has not used for evidence"),
+    deadline: uint256.describe("unix seconds; the item must be anchored by then"),
     signature: signature.describe("EIP-712 Evidence signature by the claimant"),
   })
   .strict();

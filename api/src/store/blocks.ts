@@ -12,7 +12,7 @@ const IDENTITY = 0x00;
  * and nothing else; {@link verifiedBlock} is applied to everything they return.
  */
 export interface BlockBackend {
-  /** A name for error messages: the directory or the node URL. */
+  /** A name for error messages (which clients may see): "the embedded store", or the node URL. */
   readonly source: string;
   /** The block's bytes, or undefined when the backend does not have it. Unverified. */
   getBlock(cid: CID): Promise<Uint8Array | undefined>;

@@ -40,8 +40,10 @@ export class FsBackend implements BlockBackend {
   private readonly _knownDirs = new Set<string>();
   private readonly _sql: ReturnType<typeof statements>;
 
+  /** Named without its path: error messages reach HTTP clients, and a path says how the host is laid out. */
+  readonly source = "the embedded store";
+
   private constructor(
-    readonly source: string,
     private readonly _m: IpfsModules,
     private readonly _blocksDir: string,
     private readonly _database: DurableDatabase,
@@ -55,7 +57,7 @@ export class FsBackend implements BlockBackend {
     await rm(join(blocksDir, TEMP_DIR), { recursive: true, force: true });
     await mkdir(join(blocksDir, TEMP_DIR), { recursive: true });
     const database = openDurableDatabase(join(directory, "store.sqlite"), SCHEMA);
-    return new FsBackend(directory, await ipfsModules(), blocksDir, database);
+    return new FsBackend(await ipfsModules(), blocksDir, database);
   }
 
   async getBlock(cid: CID): Promise<Uint8Array | undefined> {

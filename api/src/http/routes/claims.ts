@@ -57,7 +57,8 @@ export function claimsRouter(claims: ClaimService, evidence: EvidenceService, wr
       // Stop reading the rest of a rejected upload; the client gets the error and the connection closes.
       upload.file.resume();
       res.set("Connection", "close");
-      throw error;
+      // A store or service failure caused by a body cut short is the body's fault: a 400, not a 500.
+      throw upload.failure() ?? error;
     }
   });
 

@@ -1,9 +1,7 @@
 import { Router } from "express";
-import { z } from "zod";
 import type { ChainAdapter } from "../../chain/chainAdapter";
 import { validate } from "../validate";
-
-const claimantParams = z.object({ address: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "a 0x-prefixed address") });
+import { claimantParams } from "../schemas";
 
 /** What a client needs to sign and encrypt: chain, contracts, members and their encryption keys. */
 export function consortiumRouter(chain: ChainAdapter): Router {
