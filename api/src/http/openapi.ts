@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   batchRootParams,
   claimIdParams,
+  claimantParams,
   errorBody,
   evidenceFields,
   fileClaimBody,
@@ -136,7 +137,7 @@ export function openApiDocument(version: string) {
       "/claimants/{address}": {
         get: {
           summary: "A claimant's next FileClaim/DisputeClaim nonce",
-          parameters: [{ name: "address", in: "path", required: true, schema: { type: "string" } }],
+          parameters: parameters(claimantParams, "path"),
           responses: { "200": json("the nonce"), ...errors(400) },
         },
       },

@@ -2,12 +2,15 @@ import { getAddress } from "ethers";
 import { z } from "zod";
 import { CLAIM_STATES } from "../services/claimService";
 
+const DECIMAL = /^\d{1,78}$/;
+
 /** An unsigned integer of `bits` bits in decimal: out of range is bad input (400), never a chain error. */
 const uint = (bits: number) =>
   z
     .string()
-    .regex(/^\d{1,78}$/, "a non-negative integer in decimal")
-    .refine((v) => BigInt(v) < 1n << BigInt(bits), `at most 2^${bits} - 1 (uint${bits})`);
+    .regex(DECIMAL, "a non-negative integer in decimal")
+    // zod runs every check even after one failed: BigInt() only sees decimals.
+    .refine((v) => !DECIMAL.test(v) || BigInt(v) < 1n << BigInt(bits), `at most 2^${bits} - 1 (uint${bits})`);
 const uint256 = uint(256);
 /** An address; mixed case must be its EIP-55 checksum (all lower or all upper case carries none). */
 const address = z
