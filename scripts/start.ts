@@ -6,6 +6,8 @@ import { loadConfig } from "../api/src/config";
 import { createLogger } from "../api/src/logger";
 import { startLocalStack } from "../api/src/node/localStack";
 
+const SHUTDOWN_LIMIT_MS = 15_000;
+
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
@@ -29,9 +31,19 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, "stopping");
-    await stack.stop();
-    log.info("stopped");
-    process.exit(0);
+    // Every step of stop() has its own deadline; this is the backstop if one still hangs.
+    setTimeout(() => {
+      log.error("shutdown did not finish in time; exiting");
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    try {
+      await stack.stop();
+      log.info("stopped");
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error instanceof Error ? error.message : error }, "stopped with an error");
+      process.exit(1);
+    }
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

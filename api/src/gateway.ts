@@ -15,6 +15,7 @@ import { BatchService } from "./services/batchService";
 import { Metrics } from "./metrics";
 import { createApp } from "./http/app";
 import { serve } from "./http/server";
+import { withDeadline } from "./node/processes";
 import type { Logger } from "./logger";
 
 export interface GatewayChain {
@@ -33,6 +34,7 @@ export interface Gateway {
 }
 
 const VERSION = "0.1.0";
+const LOOPS_STOP_MS = 4_000;
 
 /**
  * Wires the gateway: database, store, chain adapter, services, batcher, indexer and the HTTP server.
@@ -98,8 +100,13 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await batcher.stop();
-      await indexer.stop();
+      // Loops waiting on a hung chain are abandoned after a deadline: what they have not written is
+      // still in the outbox (built or sent batches are reconciled at the next start).
+      await withDeadline(
+        Promise.all([batcher.stop(), indexer.stop()]).then(() => undefined),
+        LOOPS_STOP_MS,
+        undefined,
+      );
       chain.destroy();
       await store.close();
       await db.close();

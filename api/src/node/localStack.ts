@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { JsonRpcProvider, NonceManager, Wallet, parseEther, toQuantity } from "ethers";
 import { deploymentRecordSchema, type Config, type DeploymentRecord } from "../config";
 import { deployAidProof } from "../../../scripts/deploy/deployAidProof";
@@ -7,6 +7,8 @@ import { ValidatorNode } from "../validator/validatorNode";
 import type { Logger } from "../logger";
 import { startAnvil, type ChainNode } from "./anvil";
 import { encryptionPublicKey, loadOrCreateKeys, type LocalKeys } from "./keys";
+import { lockDataDir } from "./dataDirLock";
+import { withDeadline } from "./processes";
 
 export interface LocalStack {
   gateway: Gateway;
@@ -19,6 +21,8 @@ export interface LocalStack {
 }
 
 const DISPUTE_WINDOW_SECONDS = 14 * 24 * 3600;
+/** How long the validators may take to stop; with the chain hung they are abandoned. */
+const VALIDATORS_STOP_MS = 3_000;
 const THRESHOLD = 2;
 
 function readDeployment(path: string): DeploymentRecord | undefined {
@@ -82,6 +86,17 @@ async function ensureDeployed(rpcUrl: string, keys: LocalKeys, path: string, log
  * validator per member. Keys and chain state live in the data directory and are reused.
  */
 export async function startLocalStack(config: Config, log: Logger): Promise<LocalStack> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const lock = lockDataDir(config.dataDir);
+  try {
+    return await startLocked(config, log, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(config: Config, log: Logger, releaseLock: () => void): Promise<LocalStack> {
   let chainNode: ChainNode | undefined;
   let keys: LocalKeys | undefined;
   let rpcUrl: string;
@@ -98,6 +113,11 @@ export async function startLocalStack(config: Config, log: Logger): Promise<Loca
   } else {
     ({ keys } = loadOrCreateKeys(config.dataDir));
     chainNode = await startAnvil(config.dataDir, config.chainPort, config.blockTimeSeconds);
+    if (chainNode.stoppedOrphan)
+      log.warn(
+        { pid: chainNode.stoppedOrphan },
+        "stopped a chain node a previous run left behind on this data directory",
+      );
     rpcUrl = chainNode.rpcUrl;
     gatewayKey = keys.gateway;
     try {
@@ -108,11 +128,17 @@ export async function startLocalStack(config: Config, log: Logger): Promise<Loca
     }
   }
 
-  const gateway = await startGateway(
-    config,
-    { rpcUrl, gatewayKey, addresses: deployment.addresses, deploymentBlock: deployment.deploymentBlock },
-    log,
-  );
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(
+      config,
+      { rpcUrl, gatewayKey, addresses: deployment.addresses, deploymentBlock: deployment.deploymentBlock },
+      log,
+    );
+  } catch (error) {
+    await chainNode?.stop();
+    throw error;
+  }
   const validators =
     keys && config.runValidators
       ? keys.members.map(
@@ -142,10 +168,21 @@ export async function startLocalStack(config: Config, log: Logger): Promise<Loca
     chainNode,
     validators,
     keys,
+    /** Bounded, whatever state the chain is in: every step has a deadline. */
     async stop() {
-      await Promise.all(validators.map((v) => v.stop()));
-      await gateway.stop();
-      await chainNode?.stop();
+      try {
+        await Promise.all([
+          withDeadline(
+            Promise.all(validators.map((v) => v.stop())).then(() => undefined),
+            VALIDATORS_STOP_MS,
+            undefined,
+          ),
+          gateway.stop(),
+        ]);
+      } finally {
+        await chainNode?.stop();
+        releaseLock();
+      }
     },
   };
 }
