@@ -7,8 +7,8 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { Wallet } from "ethers";
 import { AidProofClient } from "../api/src/sdk/client";
-import { verifyProofBundle } from "../api/src/proof/bundle";
-import { deploymentRecordSchema } from "../api/src/config";
+import { verifyEvidenceBundle } from "../api/src/verify/evidence";
+import { parseDescriptor } from "../api/src/verify/descriptor";
 
 async function main(): Promise<void> {
   const gateway = process.env.AIDPROOF_GATEWAY_URL ?? "http://127.0.0.1:8080";
@@ -18,11 +18,11 @@ async function main(): Promise<void> {
   const say = (line: string) => process.stdout.write(`${line}\n`);
 
   const claimant = Wallet.createRandom();
-  const deploymentFile =
-    process.env.AIDPROOF_DEPLOYMENT_FILE ?? join(process.env.AIDPROOF_DATA_DIR ?? "data", "deployment.json");
-  const deployment = deploymentRecordSchema.parse(JSON.parse(readFileSync(deploymentFile, "utf8")));
-  // The claimant reads members and keys from the chain, pinned to the deployment: never from the gateway.
-  const client = new AidProofClient(gateway, claimant, { rpcUrl: rpc, deployment });
+  const descriptorFile =
+    process.env.AIDPROOF_CONSORTIUM ?? join(process.env.AIDPROOF_DATA_DIR ?? "data", "consortium.json");
+  const descriptor = parseDescriptor(JSON.parse(readFileSync(descriptorFile, "utf8")));
+  // The claimant reads members and keys from the chain, pinned to the consortium: never from the gateway.
+  const client = new AidProofClient(gateway, claimant, { rpcUrl: rpc, descriptor });
   say(`claimant ${claimant.address} (a fresh key; it holds no ether: the gateway relays)`);
 
   const { claimId } = await client.createClaim({ planId: 1n, amount: 300_000n, metadataCid: "bafkreidemometadata" });
@@ -64,14 +64,18 @@ async function main(): Promise<void> {
     say(`${receipt.status}: ${s.receiptId} by ${receipt.attestations?.filter((a) => a.valid).length ?? 0} validators`);
   }
 
-  const check = await verifyProofBundle(
-    JSON.parse(readFileSync(bundles[0], "utf8")),
-    rpc,
-    readFileSync(join(out, files[0].name)),
-  );
-  say(`verified ${files[0].name} against ${rpc} alone: ${check.ok ? "OK" : "FAILED"}`);
+  const check = await verifyEvidenceBundle(JSON.parse(readFileSync(bundles[0], "utf8")), {
+    descriptor,
+    rpcUrl: rpc,
+    file: readFileSync(join(out, files[0].name)),
+  });
+  say(`verified ${files[0].name} against ${rpc} alone, pinned to ${descriptorFile}: ${check.status}`);
   say(`proof bundles: ${out}`);
-  say(`try: npx aidproof verify ${bundles[0]} --rpc ${rpc} --file ${join(out, files[0].name)}`);
+  say(
+    `try: npx aidproof verify ${bundles[0]} --consortium ${descriptorFile} --rpc ${rpc} --file ${join(out, files[0].name)}`,
+  );
+  say(`or in a browser: ${gateway}/verify (drop ${bundles[0]} and ${join(out, files[0].name)})`);
+  say(`the claim's public timeline: ${gateway}/verify#claim=${claimId}`);
   if (!check.ok) process.exitCode = 1;
 }
 

@@ -20,6 +20,8 @@ export const configSchema = z
     AIDPROOF_CHAIN_PORT: z.coerce.number().int().min(1).max(65535).default(8545),
     AIDPROOF_BLOCK_TIME_SECONDS: z.coerce.number().int().min(0).default(1),
     AIDPROOF_DEPLOYMENT_FILE: z.string().optional(),
+    AIDPROOF_CONSORTIUM_NAME: z.string().max(200).default("AidProof local consortium"),
+    AIDPROOF_PUBLIC_RPC_URL: z.url().optional(),
     AIDPROOF_GATEWAY_KEY: privateKey.optional(),
     AIDPROOF_IPFS_BACKEND: z.enum(["embedded", "kubo"]).default("embedded"),
     AIDPROOF_KUBO_URL: z.url().optional(),
@@ -77,6 +79,10 @@ export interface Config {
   gatewayKey?: string;
   /** Deployment record (addresses, chain id, deployment block): written by the local stack, read for an external chain. */
   deploymentFile: string;
+  /** The consortium descriptor the stack writes (data/consortium.json), with its name and public RPC. */
+  descriptorFile: string;
+  consortiumName: string;
+  publicRpcUrl?: string;
   ipfs: { backend: "embedded" } | { backend: "kubo"; url: string };
   maxUploadBytes: number;
   batch: { maxItems: number; intervalMs: number; inFlight: number };
@@ -121,6 +127,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     blockTimeSeconds: c.AIDPROOF_BLOCK_TIME_SECONDS,
     gatewayKey: c.AIDPROOF_GATEWAY_KEY,
     deploymentFile: resolve(c.AIDPROOF_DEPLOYMENT_FILE ?? `${dataDir}/deployment.json`),
+    descriptorFile: resolve(`${dataDir}/consortium.json`),
+    consortiumName: c.AIDPROOF_CONSORTIUM_NAME,
+    publicRpcUrl: c.AIDPROOF_PUBLIC_RPC_URL,
     ipfs: c.AIDPROOF_IPFS_BACKEND === "kubo" ? { backend: "kubo", url: c.AIDPROOF_KUBO_URL! } : { backend: "embedded" },
     maxUploadBytes: c.AIDPROOF_MAX_UPLOAD_BYTES,
     batch: {

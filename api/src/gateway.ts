@@ -16,6 +16,7 @@ import { Metrics } from "./metrics";
 import { createApp } from "./http/app";
 import { serve } from "./http/server";
 import { withDeadline } from "./node/processes";
+import { describeDeployment, type ConsortiumDescriptor } from "./verify/descriptor";
 import type { Logger } from "./logger";
 
 export interface GatewayChain {
@@ -27,6 +28,8 @@ export interface GatewayChain {
 
 export interface Gateway {
   url: string;
+  /** The deployment this gateway anchors to, as a consortium descriptor (GET /consortium/descriptor). */
+  descriptor: ConsortiumDescriptor;
   store: EvidenceStore;
   chain: ChainAdapter;
   db: AidProofDb;
@@ -48,6 +51,11 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
       : { backend: "embedded", dataDir: config.dataDir, maxBytes: config.maxUploadBytes },
   );
   const chain = await ChainAdapter.connect(chainConfig.rpcUrl, chainConfig.gatewayKey, chainConfig.addresses);
+  const descriptor = await describeDeployment(
+    chain.provider,
+    { chainId: chain.chainId, deploymentBlock: chainConfig.deploymentBlock, contracts: chainConfig.addresses },
+    { name: config.consortiumName, rpcUrl: config.publicRpcUrl ?? chainConfig.rpcUrl },
+  );
   const metrics = new Metrics();
   const batcher = new Batcher(db, store, chain, config.batch, log.child({ component: "batcher" }), metrics);
   const indexer = new Indexer(db, chain, chainConfig.deploymentBlock, 500, log.child({ component: "indexer" }));
@@ -68,6 +76,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     batches: new BatchService(db),
     store,
     chain,
+    descriptor,
     metrics,
     log: log.child({ component: "http" }),
     rateLimitPerMinute: config.rateLimitPerMinute,
@@ -92,6 +101,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
 
   return {
     url,
+    descriptor,
     store,
     chain,
     db,

@@ -13,7 +13,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { Agent, request } from "node:http";
 import { Wallet } from "ethers";
 import { AidProofClient } from "../../api/src/sdk/client";
-import { deploymentRecordSchema } from "../../api/src/config";
+import { parseDescriptor } from "../../api/src/verify/descriptor";
 import { EVIDENCE_TYPES, evidenceDomain } from "../../api/src/chain/typedData";
 import { freePort } from "../support/ports";
 
@@ -155,8 +155,8 @@ async function runScenario(s: Scenario): Promise<Figures> {
   let sampler: NodeJS.Timeout | undefined;
   try {
     const claimant = Wallet.createRandom() as unknown as Wallet;
-    const deployment = deploymentRecordSchema.parse(JSON.parse(readFileSync(join(dataDir, "deployment.json"), "utf8")));
-    const client = new AidProofClient(url, claimant, { rpcUrl: `http://127.0.0.1:${chainPort}`, deployment });
+    const descriptor = parseDescriptor(JSON.parse(readFileSync(join(dataDir, "consortium.json"), "utf8")));
+    const client = new AidProofClient(url, claimant, { rpcUrl: `http://127.0.0.1:${chainPort}`, descriptor });
     const { claimId } = await client.createClaim({ planId: 1n, amount: 1000n, metadataCid: "bafkreibench" });
     process.stderr.write(`${s.name}: signing ${s.items} uploads...\n`);
     const uploads = await prepare(client, claimant, BigInt(claimId), s.items);

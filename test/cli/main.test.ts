@@ -17,7 +17,7 @@ describe("aidproof CLI (spawned, against the real stack)", function () {
     env = {
       AIDPROOF_GATEWAY_URL: stack.gateway.url,
       AIDPROOF_CLIENT_RPC_URL: stack.rpcUrl,
-      AIDPROOF_DEPLOYMENT_FILE: stack.config.deploymentFile,
+      AIDPROOF_CONSORTIUM: stack.config.descriptorFile,
     };
   });
   after(async () => {
@@ -38,13 +38,13 @@ describe("aidproof CLI (spawned, against the real stack)", function () {
       expect(stderr).to.include("--amount");
     });
 
-    it("exits 2 when signing without a pinned deployment record", async () => {
+    it("exits 2 when signing without a pinned consortium descriptor", async () => {
       const key = join(dir, "unpinned.key");
       await cli(["keygen", "--out", key]);
       const args = ["--key-file", key, "claim", "create", "--plan", "1", "--amount", "1", "--metadata-cid", "x"];
-      const { code, stderr } = await cli(args, { ...env, AIDPROOF_DEPLOYMENT_FILE: join(dir, "none.json") });
+      const { code, stderr } = await cli(args, { ...env, AIDPROOF_CONSORTIUM: join(dir, "none.json") });
       expect(code).to.equal(2);
-      expect(stderr).to.include("no deployment record");
+      expect(stderr).to.include("no consortium descriptor");
     });
   });
 
@@ -81,23 +81,23 @@ describe("aidproof CLI (spawned, against the real stack)", function () {
       expect(kind).to.equal("private");
 
       const bundle = join(dir, "bundle.json");
-      const receipt = await cli(["--json", "receipt", receiptId, "--wait", "anchored", "--out", bundle], env);
+      const receipt = await cli(["--json", "receipt", receiptId, "--wait", "confirmed", "--out", bundle], env);
       expect(receipt.code, receipt.stderr).to.equal(0);
-      expect(JSON.parse(receipt.stdout).status).to.be.oneOf(["anchored", "confirmed"]);
+      expect(JSON.parse(receipt.stdout).status).to.equal("confirmed");
 
-      const verified = await cli(["verify", bundle, "--rpc", stack.rpcUrl]);
+      const verified = await cli(["verify", bundle], env);
       expect(verified.code, verified.stdout).to.equal(0);
       expect(verified.stdout).to.include("VERIFIED");
 
       // The file given to --file must be what was uploaded: the private file's envelope, not the plaintext.
-      const wrongFile = await cli(["verify", bundle, "--rpc", stack.rpcUrl, "--file", file]);
+      const wrongFile = await cli(["verify", bundle, "--file", file], env);
       expect(wrongFile.code).to.equal(1);
       expect(wrongFile.stdout).to.include("FAIL file SHA-256");
 
       const tampered = JSON.parse(await readFile(bundle, "utf8"));
       tampered.leaf.cid = `${tampered.leaf.cid}x`;
       await writeFile(join(dir, "tampered.json"), JSON.stringify(tampered));
-      const bad = await cli(["--json", "verify", join(dir, "tampered.json"), "--rpc", stack.rpcUrl]);
+      const bad = await cli(["--json", "verify", join(dir, "tampered.json")], env);
       expect(bad.code).to.equal(1);
       expect(JSON.parse(bad.stdout).ok).to.equal(false);
     });
@@ -119,7 +119,7 @@ describe("aidproof CLI (spawned, against the real stack)", function () {
       });
       expect(offline.code).to.equal(3);
       await writeFile(join(dir, "any.json"), JSON.stringify({ version: 1 }));
-      expect((await cli(["verify", join(dir, "any.json"), "--rpc", "http://127.0.0.1:9"])).code).to.equal(1); // malformed bundle
+      expect((await cli(["verify", join(dir, "any.json")], env)).code).to.equal(1); // malformed bundle
     });
   });
 });

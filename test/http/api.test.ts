@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { Wallet, id } from "ethers";
 import { AidProofClient } from "../../api/src/sdk/client";
-import { verifyProofBundle } from "../../api/src/proof/bundle";
+import { verifyEvidenceBundle } from "../../api/src/verify/evidence";
 import { encryptEnvelope, parseEnvelopeHeader } from "../../api/src/crypto/envelope";
 import { collect, deterministicBytes } from "../support/bytes";
 import { fetchVerified } from "../../api/src/store/gatewayClient";
@@ -160,7 +160,10 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
         for (const s of [pub, priv]) {
           const confirmed = await client.waitForReceipt(s.receiptId, "confirmed", 30_000);
           expect(confirmed.attestations!.filter((a) => a.valid).length).to.be.at.least(2);
-          const verification = await verifyProofBundle(confirmed.proof, stack.rpcUrl);
+          const verification = await verifyEvidenceBundle(confirmed.proof, {
+            descriptor: stack.descriptor,
+            rpcUrl: stack.rpcUrl,
+          });
           expect(verification.ok, JSON.stringify(verification.checks)).to.equal(true);
         }
         // What IPFS holds for the private item is ciphertext, never the plaintext.
@@ -280,8 +283,12 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
         [bad, good].map((r) => client.waitForReceipt(r.body.receiptId as string, "confirmed")),
       );
       expect([badReceipt.status, goodReceipt.status]).to.deep.equal(["rejected", "confirmed"]);
-      expect((await verifyProofBundle(goodReceipt.proof, stack.rpcUrl)).ok).to.equal(true);
-      expect((await verifyProofBundle(badReceipt.proof, stack.rpcUrl)).ok).to.equal(false);
+      expect(
+        (await verifyEvidenceBundle(goodReceipt.proof, { descriptor: stack.descriptor, rpcUrl: stack.rpcUrl })).ok,
+      ).to.equal(true);
+      expect(
+        (await verifyEvidenceBundle(badReceipt.proof, { descriptor: stack.descriptor, rpcUrl: stack.rpcUrl })).ok,
+      ).to.equal(false);
     });
 
     it("refuses evidence for a claim whose state takes none (approved)", async () => {

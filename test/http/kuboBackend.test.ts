@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { AidProofClient } from "../../api/src/sdk/client";
-import { verifyProofBundle } from "../../api/src/proof/bundle";
+import { verifyEvidenceBundle } from "../../api/src/verify/evidence";
 import { fetchVerified } from "../../api/src/store/gatewayClient";
 import { startJsIpfs, type JsIpfsDaemon } from "../../scripts/support/jsIpfsDaemon";
 import { collect, deterministicBytes } from "../support/bytes";
@@ -51,7 +51,10 @@ describe("gateway API over the Kubo backend (AIDPROOF_IPFS_BACKEND=kubo)", funct
     for (const { receiptId } of [pub, priv]) {
       const confirmed = await client.waitForReceipt(receiptId, "confirmed", 120_000);
       expect(confirmed.attestations!.filter((a) => a.valid).length).to.be.at.least(2);
-      const verification = await verifyProofBundle(confirmed.proof, stack.rpcUrl);
+      const verification = await verifyEvidenceBundle(confirmed.proof, {
+        descriptor: stack.descriptor,
+        rpcUrl: stack.rpcUrl,
+      });
       expect(verification.ok, JSON.stringify(verification.checks)).to.equal(true);
     }
   });

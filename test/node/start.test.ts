@@ -43,7 +43,7 @@ describe("npm start + npm run demo (end to end)", function () {
       expect(first.output()).to.include(`http://127.0.0.1:${port}`);
       const demo = await run("npm", ["run", "demo"], demoEnv, 180_000);
       expect(demo.code, demo.stdout + demo.stderr).to.equal(0);
-      expect(demo.stdout).to.match(/verified announcement\.txt .* alone: OK/);
+      expect(demo.stdout).to.match(/verified announcement\.txt .* alone, pinned to .*: VERIFIED/);
       const bundle = /npx aidproof verify (\S+)/.exec(demo.stdout)![1];
 
       first.child.kill("SIGTERM");
@@ -52,7 +52,14 @@ describe("npm start + npm run demo (end to end)", function () {
 
       const second = await startProcess("npm", ["start"], env, /npm run demo/);
       try {
-        const verified = await cli(["verify", bundle, "--rpc", demoEnv.AIDPROOF_CLIENT_RPC_URL]);
+        const verified = await cli([
+          "verify",
+          bundle,
+          "--consortium",
+          join(dataDir, "consortium.json"),
+          "--rpc",
+          demoEnv.AIDPROOF_CLIENT_RPC_URL,
+        ]);
         expect(verified.code, verified.stdout).to.equal(0);
       } finally {
         second.child.kill("SIGTERM");

@@ -78,9 +78,9 @@ describe("AidProofClient (SDK)", function () {
       const pin = chainPin(stack);
       const client = new AidProofClient(stack.gateway.url, Wallet.createRandom(), {
         ...pin,
-        deployment: { ...pin.deployment, chainId: "1" },
+        descriptor: { ...pin.descriptor, chainId: "1" },
       });
-      await expect(client.consortium()).to.be.rejectedWith(/serves chain 31337/);
+      await expect(client.consortium()).to.be.rejectedWith(/serves the pinned chain: no \(chain 31337\)/);
     });
 
     it("refuses registries that do not answer to the pinned Consortium (a look-alike deployment)", async () => {
@@ -98,12 +98,12 @@ describe("AidProofClient (SDK)", function () {
       const pin = chainPin(stack);
       const client = new AidProofClient(stack.gateway.url, Wallet.createRandom(), {
         ...pin,
-        deployment: {
-          ...pin.deployment,
-          addresses: { ...pin.deployment.addresses, evidenceRegistry: lookalike.addresses.evidenceRegistry },
+        descriptor: {
+          ...pin.descriptor,
+          contracts: { ...pin.descriptor.contracts, evidenceRegistry: lookalike.addresses.evidenceRegistry },
         },
       });
-      await expect(client.consortium()).to.be.rejectedWith(/do not answer to the pinned Consortium/);
+      await expect(client.consortium()).to.be.rejectedWith(/the pinned Consortium governs the registries: no/);
     });
 
     it("needs a pin to sign", async () => {

@@ -24,7 +24,7 @@ export function stackInfo(stack: LocalStack, url = stack.gateway.url): StackInfo
 
 /** What a claimant's SDK pins of a running stack: its RPC endpoint and deployment record. */
 export function chainPin(stack: LocalStack): ChainPin {
-  return { rpcUrl: stack.rpcUrl, deployment: stack.deployment };
+  return { rpcUrl: stack.rpcUrl, descriptor: stack.descriptor };
 }
 
 export const sha256 = (bytes: Uint8Array) => `0x${createHash("sha256").update(bytes).digest("hex")}`;

@@ -1,8 +1,7 @@
 import { WORD, addressWord, bytes32Word, keccak256, uintWord } from "./encoding";
 import { EvidenceTree } from "./evidenceTree";
 
-/** StandardMerkleTree leaf encoding of an evidence item; the same as EvidenceRegistry.evidenceLeafHash. */
-export const EVIDENCE_LEAF_ENCODING = ["uint256", "address", "bytes32", "uint8", "string"] as const;
+export { EVIDENCE_LEAF_ENCODING } from "./leafEncoding";
 
 export const EvidenceKind = { Public: 0, Private: 1 } as const;
 export type EvidenceKind = (typeof EvidenceKind)[keyof typeof EvidenceKind];

@@ -1,19 +1,24 @@
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
-import { Wallet } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { DomainError } from "../errors";
 import { AidProofClient, type ChainPin } from "../sdk/client";
-import { verifyProofBundle } from "../proof/bundle";
-import { deploymentRecordSchema } from "../config";
+import { verifyEvidenceBundle, type Verification } from "../verify/evidence";
+import { parseDescriptor, type ConsortiumDescriptor } from "../verify/descriptor";
+import { claimTimeline, type TimelineEntry } from "../verify/timeline";
+import { decryptEnvelope } from "../crypto/envelope";
 
-/** Exit codes: 0 ok; 1 rejected or failed verification; 2 bad usage or input; 3 gateway or chain unreachable. */
-const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3 } as const;
+/**
+ * Exit codes: 0 ok; 1 rejected or failed verification; 2 bad usage or input; 3 gateway or chain
+ * unreachable; 4 anchored but not yet confirmed by the members (verify).
+ */
+const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, pending: 4 } as const;
 
 interface GlobalOptions {
   gateway: string;
-  rpc: string;
-  deployment: string;
+  rpc?: string;
+  consortium: string;
   keyFile?: string;
   json?: boolean;
 }
@@ -41,30 +46,77 @@ function claimantWallet(options: GlobalOptions): Wallet {
   throw new CliError("no claimant key: pass --key-file FILE or set AIDPROOF_CLAIMANT_KEY", EXIT.usage);
 }
 
-/** The chain and deployment the claimant pins: members and keys are read there, never from the gateway. */
-function chainPin(options: GlobalOptions): ChainPin {
-  if (!existsSync(options.deployment))
-    throw new CliError(
-      `no deployment record at ${options.deployment}: pass --deployment FILE (the consortium's published record)`,
-      EXIT.usage,
-    );
-  let record: unknown;
+/** The consortium descriptor the user pins: a file, or a URL where the consortium publishes it. */
+async function loadDescriptor(source: string): Promise<ConsortiumDescriptor> {
+  let text: string;
   try {
-    record = JSON.parse(readFileSync(options.deployment, "utf8"));
+    if (/^https?:\/\//.test(source)) {
+      const response = await fetch(source);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      text = await response.text();
+    } else {
+      if (!existsSync(source))
+        throw new CliError(
+          `no consortium descriptor at ${source}: pass --consortium FILE|URL (the consortium publishes it)`,
+          EXIT.usage,
+        );
+      text = readFileSync(source, "utf8");
+    }
+    return parseDescriptor(JSON.parse(text));
   } catch (error) {
-    throw new CliError(
-      `cannot read ${options.deployment}: ${error instanceof Error ? error.message : error}`,
-      EXIT.usage,
-    );
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cannot use ${source}: ${error instanceof Error ? error.message : error}`, EXIT.usage);
   }
-  const parsed = deploymentRecordSchema.safeParse(record);
-  if (!parsed.success) throw new CliError(`${options.deployment} is not a deployment record`, EXIT.usage);
-  return { rpcUrl: options.rpc, deployment: parsed.data };
+}
+
+/** The RPC endpoint to read the chain through: --rpc, else the descriptor's. */
+function rpcFor(options: GlobalOptions, descriptor?: ConsortiumDescriptor): string {
+  const rpcUrl = options.rpc ?? descriptor?.rpcUrl;
+  if (!rpcUrl)
+    throw new CliError("no RPC endpoint: pass --rpc URL (any endpoint of the consortium's chain)", EXIT.usage);
+  return rpcUrl;
+}
+
+/** The chain and deployment the claimant pins: members and keys are read there, never from the gateway. */
+async function chainPin(options: GlobalOptions): Promise<ChainPin> {
+  const descriptor = await loadDescriptor(options.consortium);
+  return { rpcUrl: rpcFor(options, descriptor), descriptor };
 }
 
 /** A client that signs as the claimant and reads the consortium from the pinned chain. */
-function signingClient(options: GlobalOptions): AidProofClient {
-  return new AidProofClient(options.gateway, claimantWallet(options), chainPin(options));
+async function signingClient(options: GlobalOptions): Promise<AidProofClient> {
+  return new AidProofClient(options.gateway, claimantWallet(options), await chainPin(options));
+}
+
+const when = (seconds: number) => new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
+
+function describeTimeline(timeline: TimelineEntry[]): string[] {
+  return timeline.map((e) => {
+    const args = Object.entries(e.args)
+      .filter(([k]) => k !== "claimId")
+      .map(([k, v]) => `${k}=${v}`)
+      .join(" ");
+    return `  ${when(e.time)}  block ${e.blockNumber}  ${e.event}${args ? `  ${args}` : ""}`;
+  });
+}
+
+/** What `verify` prints for people: each check, the batch's members, the file, the claim's timeline. */
+function describeVerification(result: Verification, descriptor?: ConsortiumDescriptor): string {
+  const lines = [
+    descriptor
+      ? `pinned to ${descriptor.name ?? "a consortium"} (chain ${descriptor.chainId}, Consortium ${descriptor.contracts.consortium})`
+      : "UNPINNED: no consortium descriptor; the bundle's own contracts were trusted",
+    ...result.checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.ok ? ` (${c.detail})` : ""}`),
+  ];
+  if (result.batch) {
+    lines.push(`batch: ${result.batch.status}`);
+    for (const a of result.batch.attestations)
+      lines.push(`  ${a.valid ? "valid  " : "invalid"} ${a.member} (${a.address}) at ${when(a.time)}`);
+  }
+  if (result.file) lines.push(`file: sha256 ${result.file.sha256}, CID ${result.file.cid}`);
+  if (result.claim) lines.push(`claim ${result.claim.id}:`, ...describeTimeline(result.claim.timeline));
+  lines.push(`${result.pinned ? "" : "UNPINNED "}${result.status}`);
+  return lines.join("\n");
 }
 
 function output(options: GlobalOptions, value: unknown, human: string): void {
@@ -86,6 +138,19 @@ function progressBar(label: string): (sent: number, total: number) => void {
   };
 }
 
+function readJsonFile(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    throw new CliError(`cannot read ${path}: ${error instanceof Error ? error.message : error}`, EXIT.usage);
+  }
+}
+
+function readInputFile(path: string): Buffer {
+  if (!existsSync(path)) throw new CliError(`${path} does not exist`, EXIT.usage);
+  return readFileSync(path);
+}
+
 function positiveBigInt(value: string, name: string): bigint {
   if (!/^\d+$/.test(value)) throw new CliError(`${name} must be a non-negative integer, got "${value}"`, EXIT.usage);
   return BigInt(value);
@@ -98,14 +163,15 @@ export function buildProgram(): Command {
       new Option("--gateway <url>", "gateway API URL").env("AIDPROOF_GATEWAY_URL").default("http://127.0.0.1:8080"),
     )
     .addOption(
-      new Option("--rpc <url>", "a chain RPC endpoint you choose: members, keys and states are read there")
-        .env("AIDPROOF_CLIENT_RPC_URL")
-        .default("http://127.0.0.1:8545"),
+      new Option(
+        "--rpc <url>",
+        "a chain RPC endpoint you choose: members, keys and states are read there (default: the descriptor's)",
+      ).env("AIDPROOF_CLIENT_RPC_URL"),
     )
     .addOption(
-      new Option("--deployment <file>", "the consortium's deployment record (chain id, contract addresses) to pin")
-        .env("AIDPROOF_DEPLOYMENT_FILE")
-        .default("./data/deployment.json"),
+      new Option("--consortium <file|url>", "the consortium descriptor to pin (chain, genesis block, contracts)")
+        .env("AIDPROOF_CONSORTIUM")
+        .default("./data/consortium.json"),
     )
     .option("--key-file <path>", "file holding the claimant's private key (or set AIDPROOF_CLAIMANT_KEY)")
     .option("--json", "machine-readable output")
@@ -136,7 +202,7 @@ export function buildProgram(): Command {
     .requiredOption("--metadata-cid <cid>", "CID of the claim's (encrypted) metadata")
     .action(async (opts: { plan: string; amount: string; metadataCid: string }) => {
       const global = program.opts<GlobalOptions>();
-      const client = signingClient(global);
+      const client = await signingClient(global);
       const filed = await client.createClaim({
         planId: positiveBigInt(opts.plan, "--plan"),
         amount: positiveBigInt(opts.amount, "--amount"),
@@ -154,7 +220,7 @@ export function buildProgram(): Command {
     .option("--public", "upload the files as public evidence, unencrypted")
     .action(async (claimId: string, files: string[], opts: { public?: boolean }) => {
       const global = program.opts<GlobalOptions>();
-      const client = signingClient(global);
+      const client = await signingClient(global);
       const id = positiveBigInt(claimId, "claimId");
       for (const file of files) {
         if (!(await stat(file).catch(() => undefined))?.isFile())
@@ -202,31 +268,67 @@ export function buildProgram(): Command {
 
   program
     .command("verify")
-    .description("verify a proof bundle against the chain alone (no gateway); exit 0 when every check passes")
+    .description(
+      "verify a proof bundle against the pinned consortium on chain alone (no gateway): exit 0 verified, 1 not, 4 pending",
+    )
     .argument("<bundle>", "proof bundle JSON file")
-    .option("--file <path>", "also check that this file's SHA-256 is the anchored one")
-    .action(async (bundlePath: string, opts: { file?: string }) => {
+    .option(
+      "--file <path>",
+      "also check that this file's SHA-256 and CID are the anchored ones (the envelope, if private)",
+    )
+    .option("--member-key <path>", "a member's encryption key file: also open the private envelope with it, locally")
+    .option("--unpinned", "verify without a consortium descriptor, trusting the contracts the bundle names")
+    .action(async (bundlePath: string, opts: { file?: string; memberKey?: string; unpinned?: boolean }) => {
       const global = program.opts<GlobalOptions>();
-      let bundle: unknown;
-      try {
-        bundle = JSON.parse(readFileSync(bundlePath, "utf8"));
-      } catch (error) {
-        throw new CliError(`cannot read ${bundlePath}: ${error instanceof Error ? error.message : error}`, EXIT.usage);
+      const bundle = readJsonFile(bundlePath);
+      const descriptor = opts.unpinned ? undefined : await loadDescriptor(global.consortium);
+      const file = opts.file ? readInputFile(opts.file) : undefined;
+      const result = await verifyEvidenceBundle(bundle, {
+        descriptor,
+        unpinned: opts.unpinned,
+        rpcUrl: global.rpc ?? descriptor?.rpcUrl ?? "http://127.0.0.1:8545",
+        file,
+      });
+      if (opts.memberKey) {
+        if (!file) throw new CliError("--member-key needs --file (the envelope to open)", EXIT.usage);
+        try {
+          const plaintext = decryptEnvelope(file, readFileSync(opts.memberKey, "utf8").trim());
+          result.checks.push({
+            name: "the member key opens the envelope",
+            ok: true,
+            detail: `${plaintext.length} bytes`,
+          });
+          plaintext.fill(0);
+        } catch (error) {
+          const detail = error instanceof Error ? error.message : String(error);
+          result.checks.push({ name: "the member key opens the envelope", ok: false, detail });
+          result.status = "NOT VERIFIED";
+          result.ok = false;
+        }
       }
-      let file: Buffer | undefined;
-      if (opts.file) {
-        if (!existsSync(opts.file)) throw new CliError(`${opts.file} does not exist`, EXIT.usage);
-        file = readFileSync(opts.file);
-      }
-      const result = await verifyProofBundle(bundle, global.rpc, file);
-      const human = [
-        ...result.checks.map((c) => `${c.ok ? "ok  " : "FAIL"} ${c.name}${c.detail && !c.ok ? ` (${c.detail})` : ""}`),
-        result.ok ? "VERIFIED" : "NOT VERIFIED",
-      ].join("\n");
-      output(global, result, human);
-      if (!result.ok) {
+      output(global, result, describeVerification(result, descriptor));
+      if (result.status === "PENDING") throw new CliError("", EXIT.pending);
+      if (result.status !== "VERIFIED") {
         const unreachable = result.checks.some((c) => c.name === "RPC endpoint reachable" && !c.ok);
         throw new CliError("", unreachable ? EXIT.unreachable : EXIT.failed);
+      }
+    });
+
+  claim
+    .command("show")
+    .description("a claim's public timeline, read from the pinned consortium's chain alone")
+    .argument("<claimId>")
+    .action(async (claimId: string) => {
+      const global = program.opts<GlobalOptions>();
+      const descriptor = await loadDescriptor(global.consortium);
+      const provider = new JsonRpcProvider(rpcFor(global, descriptor), undefined, { batchMaxCount: 1 });
+      try {
+        const timeline = await claimTimeline(provider, descriptor, positiveBigInt(claimId, "claimId"));
+        if (timeline.length === 0)
+          throw new CliError(`no claim ${claimId} on the pinned consortium's chain`, EXIT.failed);
+        output(global, { claimId, timeline }, [`claim ${claimId}:`, ...describeTimeline(timeline)].join("\n"));
+      } finally {
+        provider.destroy();
       }
     });
 

@@ -1,6 +1,14 @@
 import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { PrivateKey, PublicKey, decrypt as eciesDecrypt, encrypt as eciesEncrypt } from "eciesjs";
 import { DomainError } from "../errors";
+import {
+  ENVELOPE_MAGIC,
+  ENVELOPE_VERSION,
+  NONCE_BYTES,
+  SUITE_AES256GCM_ECIES_SECP256K1,
+  TAG_BYTES,
+  parseEnvelopeHeader,
+} from "./envelopeHeader";
 
 /**
  * Envelope v1 for private evidence (docs/envelope.md). Content: AES-256-GCM with a fresh key and
@@ -11,22 +19,10 @@ import { DomainError } from "../errors";
  *   count x ( publicKey[33] | wrappedLength u16 BE | wrappedKey[wrappedLength] )
  *   ciphertext | tag[16]
  */
-export const ENVELOPE_MAGIC = Buffer.from("APEV", "ascii");
-export const ENVELOPE_VERSION = 1;
-export const SUITE_AES256GCM_ECIES_SECP256K1 = 1;
+export { EnvelopeFormatError, parseEnvelopeHeader, type EnvelopeHeader } from "./envelopeHeader";
 
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
 const KEY_BYTES = 32;
-const PUBLIC_KEY_BYTES = 33;
-const FIXED_HEADER_BYTES = ENVELOPE_MAGIC.length + 2 + NONCE_BYTES + 2;
 const MAX_RECIPIENTS = 0xffff;
-
-export class EnvelopeFormatError extends DomainError {
-  constructor(reason: string) {
-    super("ENVELOPE_MALFORMED", `not a valid evidence envelope: ${reason}`);
-  }
-}
 
 export class EnvelopeNotRecipientError extends DomainError {
   constructor(publicKey: string) {
@@ -38,15 +34,6 @@ export class EnvelopeAuthenticationError extends DomainError {
   constructor(part: "wrapped key" | "content") {
     super("ENVELOPE_AUTH_FAILED", `envelope ${part} failed authentication: tampered with or corrupted`);
   }
-}
-
-export interface EnvelopeHeader {
-  version: number;
-  suite: number;
-  nonce: Uint8Array;
-  recipients: { publicKey: string; wrappedKey: Uint8Array }[];
-  /** Header length in bytes: where the ciphertext starts. */
-  length: number;
 }
 
 function toBytes(hex: string | Uint8Array): Uint8Array {
@@ -65,7 +52,7 @@ function encodeHeader(nonce: Uint8Array, dataKey: Uint8Array, recipientKeys: (st
   if (recipientKeys.length === 0 || recipientKeys.length > MAX_RECIPIENTS) {
     throw new DomainError("INVALID_RECIPIENTS", `an envelope needs 1..${MAX_RECIPIENTS} recipients`);
   }
-  const parts: Buffer[] = [ENVELOPE_MAGIC, Buffer.from([ENVELOPE_VERSION, SUITE_AES256GCM_ECIES_SECP256K1])];
+  const parts: Buffer[] = [Buffer.from(ENVELOPE_MAGIC), Buffer.from([ENVELOPE_VERSION, SUITE_AES256GCM_ECIES_SECP256K1])];
   const count = Buffer.alloc(2);
   count.writeUInt16BE(recipientKeys.length);
   parts.push(Buffer.from(nonce), count);
@@ -77,39 +64,6 @@ function encodeHeader(nonce: Uint8Array, dataKey: Uint8Array, recipientKeys: (st
     parts.push(publicKey, length, wrapped);
   }
   return Buffer.concat(parts);
-}
-
-/**
- * Parses the header; rejects unknown versions and suites and any truncation. `envelope` may be only
- * the first bytes of an envelope whose whole length is `totalLength` (a gateway streaming an upload
- * holds just its head): the header must lie within those bytes, and the whole must leave room for
- * the tag after it, so the head and the whole envelope give the same answer.
- */
-export function parseEnvelopeHeader(envelope: Uint8Array, totalLength = envelope.byteLength): EnvelopeHeader {
-  const bytes = Buffer.from(envelope.buffer, envelope.byteOffset, Math.min(envelope.byteLength, totalLength));
-  if (totalLength < FIXED_HEADER_BYTES + TAG_BYTES || bytes.length < FIXED_HEADER_BYTES)
-    throw new EnvelopeFormatError("too short");
-  if (!bytes.subarray(0, 4).equals(ENVELOPE_MAGIC)) throw new EnvelopeFormatError("bad magic");
-  const version = bytes[4];
-  if (version !== ENVELOPE_VERSION) throw new EnvelopeFormatError(`unknown version ${version}`);
-  const suite = bytes[5];
-  if (suite !== SUITE_AES256GCM_ECIES_SECP256K1) throw new EnvelopeFormatError(`unknown suite ${suite}`);
-  const nonce = bytes.subarray(6, 6 + NONCE_BYTES);
-  const count = bytes.readUInt16BE(6 + NONCE_BYTES);
-  if (count === 0) throw new EnvelopeFormatError("no recipients");
-  let offset = FIXED_HEADER_BYTES;
-  const recipients: EnvelopeHeader["recipients"] = [];
-  for (let i = 0; i < count; ++i) {
-    if (offset + PUBLIC_KEY_BYTES + 2 > bytes.length) throw new EnvelopeFormatError("truncated recipients");
-    const publicKey = bytes.subarray(offset, offset + PUBLIC_KEY_BYTES).toString("hex");
-    const wrappedLength = bytes.readUInt16BE(offset + PUBLIC_KEY_BYTES);
-    offset += PUBLIC_KEY_BYTES + 2;
-    if (offset + wrappedLength > bytes.length) throw new EnvelopeFormatError("truncated wrapped key");
-    recipients.push({ publicKey, wrappedKey: bytes.subarray(offset, offset + wrappedLength) });
-    offset += wrappedLength;
-  }
-  if (totalLength - offset < TAG_BYTES) throw new EnvelopeFormatError("truncated ciphertext");
-  return { version, suite, nonce, recipients, length: offset };
 }
 
 /**

@@ -17,6 +17,7 @@ import { healthRouter, type ReadinessProbe } from "./routes/health";
 import { ipfsRouter } from "./routes/ipfs";
 import { consortiumRouter } from "./routes/consortium";
 import type { ChainAdapter } from "../chain/chainAdapter";
+import type { ConsortiumDescriptor } from "../verify/descriptor";
 
 export interface AppDependencies {
   claims: ClaimService;
@@ -25,6 +26,7 @@ export interface AppDependencies {
   batches: BatchService;
   store: EvidenceStore;
   chain: ChainAdapter;
+  descriptor: ConsortiumDescriptor;
   metrics: Metrics;
   log: Logger;
   probes: ReadinessProbe[];
@@ -72,7 +74,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(receiptsRouter(deps.receipts));
   app.use(batchesRouter(deps.batches));
   app.use(ipfsRouter(deps.store));
-  app.use(consortiumRouter(deps.chain));
+  app.use(consortiumRouter(deps.chain, deps.descriptor));
   app.use(healthRouter(deps.metrics, deps.probes));
   const document = openApiDocument(deps.version);
   app.get("/openapi.json", (_req, res) => {

@@ -9,11 +9,14 @@ import { startAnvil, type ChainNode } from "./anvil";
 import { encryptionPublicKey, loadOrCreateKeys, type LocalKeys } from "./keys";
 import { lockDataDir } from "./dataDirLock";
 import { withDeadline } from "./processes";
+import type { ConsortiumDescriptor } from "../verify/descriptor";
 
 export interface LocalStack {
   gateway: Gateway;
   rpcUrl: string;
   deployment: DeploymentRecord;
+  /** What clients and verifiers pin: written to data/consortium.json. */
+  descriptor: ConsortiumDescriptor;
   chainNode?: ChainNode;
   validators: ValidatorNode[];
   keys?: LocalKeys;
@@ -32,8 +35,8 @@ function readDeployment(path: string): DeploymentRecord | undefined {
   return parsed.data;
 }
 
-function writeDeployment(path: string, record: DeploymentRecord): void {
-  writeFileSync(`${path}.tmp`, JSON.stringify(record, null, 2));
+function writeJson(path: string, value: unknown): void {
+  writeFileSync(`${path}.tmp`, `${JSON.stringify(value, null, 2)}\n`);
   renameSync(`${path}.tmp`, path);
 }
 
@@ -72,7 +75,7 @@ async function ensureDeployed(rpcUrl: string, keys: LocalKeys, path: string, log
       deploymentBlock: deployment.deploymentBlock,
       addresses: deployment.addresses,
     };
-    writeDeployment(path, record);
+    writeJson(path, record);
     log.info(record, "contracts deployed");
     return record;
   } finally {
@@ -160,11 +163,14 @@ async function startLocked(config: Config, log: Logger, releaseLock: () => void)
         )
       : [];
   for (const v of validators) v.start();
+  const descriptor = gateway.descriptor;
+  writeJson(config.descriptorFile, descriptor);
 
   return {
     gateway,
     rpcUrl,
     deployment,
+    descriptor,
     chainNode,
     validators,
     keys,

@@ -6,29 +6,30 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { Readable } from "node:stream";
 import { JsonRpcProvider, type BaseWallet } from "ethers";
-import { ClaimRegistry__factory, EvidenceRegistry__factory } from "../../../typechain-types";
+import { ClaimRegistry__factory } from "../../../typechain-types";
 import { DomainError } from "../errors";
 import { EVIDENCE_TYPES, FILE_CLAIM_TYPES, claimRegistryDomain, evidenceDomain } from "../chain/typedData";
 import { readConsortium, type ConsortiumMember } from "../chain/consortiumReader";
 import { encryptEnvelope } from "../crypto/envelope";
-import type { ProofBundle } from "../proof/bundle";
-import type { DeploymentRecord } from "../config";
+import type { ProofBundle } from "../verify/evidence";
+import { checkPin, pinFailure } from "../verify/pin";
+import type { ConsortiumDescriptor } from "../verify/descriptor";
 
 export interface ConsortiumInfo {
   chainId: string;
-  contracts: DeploymentRecord["addresses"];
+  contracts: ConsortiumDescriptor["contracts"];
   threshold: number;
   members: ConsortiumMember[];
 }
 
 /**
- * Where the client reads the consortium: an RPC endpoint the claimant chooses and the deployment it
- * pins (chain id and contract addresses, e.g. the consortium's published deployment record). Never
- * the gateway: an operator, or anyone on the path to it, could add a key and read private evidence.
+ * Where the client reads the consortium: an RPC endpoint the claimant chooses and the consortium
+ * descriptor it pins (chain, genesis block, contracts: published by the consortium). Never the
+ * gateway: an operator, or anyone on the path to it, could add a key and read private evidence.
  */
 export interface ChainPin {
   rpcUrl: string;
-  deployment: Pick<DeploymentRecord, "chainId" | "addresses">;
+  descriptor: ConsortiumDescriptor;
 }
 
 export interface ReceiptView {
@@ -100,31 +101,18 @@ export class AidProofClient {
   }
 
   private async _readConsortium(): Promise<ConsortiumInfo> {
-    const deployment = this._pin.deployment;
-    const { addresses } = deployment;
-    const [network, state, evidenceGovernor, claimsGovernor] = await this._onChain((provider) =>
-      Promise.all([
-        provider.getNetwork(),
-        readConsortium(provider, addresses.consortium),
-        EvidenceRegistry__factory.connect(addresses.evidenceRegistry, provider).consortium(),
-        ClaimRegistry__factory.connect(addresses.claimRegistry, provider).consortium(),
-      ]),
+    const { descriptor } = this._pin;
+    const [checks, state] = await this._onChain((provider) =>
+      Promise.all([checkPin(provider, descriptor), readConsortium(provider, descriptor.contracts.consortium)]),
     );
-    if (network.chainId.toString() !== deployment.chainId)
-      throw new DomainError(
-        "CHAIN_MISMATCH",
-        `${this._pin.rpcUrl} serves chain ${network.chainId}, the pinned deployment is on ${deployment.chainId}`,
-      );
-    for (const governor of [evidenceGovernor, claimsGovernor]) {
-      if (governor.toLowerCase() !== addresses.consortium.toLowerCase())
-        throw new DomainError("DEPLOYMENT_MISMATCH", "the pinned registries do not answer to the pinned Consortium");
-    }
-    return { chainId: deployment.chainId, contracts: addresses, ...state };
+    const failure = pinFailure(checks);
+    if (failure) throw new DomainError("DEPLOYMENT_MISMATCH", `${this._pin.rpcUrl} is not the pinned deployment: ${failure}`);
+    return { chainId: descriptor.chainId, contracts: descriptor.contracts, ...state };
   }
 
   private get _pin(): ChainPin {
     if (!this._chain)
-      throw new DomainError("NO_CHAIN_PIN", "signing needs a chain RPC endpoint and a pinned deployment record");
+      throw new DomainError("NO_CHAIN_PIN", "signing needs a chain RPC endpoint and a pinned consortium descriptor");
     return this._chain;
   }
 
@@ -137,7 +125,7 @@ export class AidProofClient {
       if (error instanceof DomainError) throw error;
       throw new DomainError(
         "CHAIN_UNREACHABLE",
-        `cannot read the pinned deployment through ${this._pin.rpcUrl}: ${error instanceof Error ? error.message : error}`,
+        `cannot read the pinned consortium through ${this._pin.rpcUrl}: ${error instanceof Error ? error.message : error}`,
       );
     } finally {
       provider.destroy();

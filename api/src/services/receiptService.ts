@@ -3,7 +3,7 @@ import type { AidProofDb, AttestationRow, BatchRow, EvidenceRow } from "../db/da
 import type { ChainAdapter } from "../chain/chainAdapter";
 import { buildEvidenceTree, EVIDENCE_LEAF_ENCODING } from "../chain/evidenceLeaf";
 import { batchHeader, type EvidenceTree } from "../chain/evidenceTree";
-import type { ProofBundle } from "../proof/bundle";
+import type { ProofBundle } from "../verify/evidence";
 
 export type ReceiptStatus = "pending" | "anchored" | "confirmed" | "rejected";
 

@@ -12,7 +12,7 @@ export const CID_PROFILE = {
   maxChildrenPerNode: 1024,
 } as const;
 
-export function importerOptions(m: IpfsModules) {
+export function importerOptions(m: Pick<IpfsModules, "chunker" | "layout">) {
   return {
     cidVersion: CID_PROFILE.cidVersion,
     rawLeaves: CID_PROFILE.rawLeaves,
