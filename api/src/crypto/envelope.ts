@@ -52,7 +52,10 @@ function encodeHeader(nonce: Uint8Array, dataKey: Uint8Array, recipientKeys: (st
   if (recipientKeys.length === 0 || recipientKeys.length > MAX_RECIPIENTS) {
     throw new DomainError("INVALID_RECIPIENTS", `an envelope needs 1..${MAX_RECIPIENTS} recipients`);
   }
-  const parts: Buffer[] = [Buffer.from(ENVELOPE_MAGIC), Buffer.from([ENVELOPE_VERSION, SUITE_AES256GCM_ECIES_SECP256K1])];
+  const parts: Buffer[] = [
+    Buffer.from(ENVELOPE_MAGIC),
+    Buffer.from([ENVELOPE_VERSION, SUITE_AES256GCM_ECIES_SECP256K1]),
+  ];
   const count = Buffer.alloc(2);
   count.writeUInt16BE(recipientKeys.length);
   parts.push(Buffer.from(nonce), count);

@@ -106,7 +106,8 @@ export class AidProofClient {
       Promise.all([checkPin(provider, descriptor), readConsortium(provider, descriptor.contracts.consortium)]),
     );
     const failure = pinFailure(checks);
-    if (failure) throw new DomainError("DEPLOYMENT_MISMATCH", `${this._pin.rpcUrl} is not the pinned deployment: ${failure}`);
+    if (failure)
+      throw new DomainError("DEPLOYMENT_MISMATCH", `${this._pin.rpcUrl} is not the pinned deployment: ${failure}`);
     return { chainId: descriptor.chainId, contracts: descriptor.contracts, ...state };
   }
 
