@@ -4,8 +4,8 @@ import type { AddressInfo } from "node:net";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet, parseEther, toQuantity } from "ethers";
-import { deployAidProof } from "../../scripts/deploy/deployAidProof";
+import { Wallet } from "ethers";
+import { deployLookalike } from "../support/lookalike";
 import { AidProofClient } from "../../api/src/sdk/client";
 import { parseEnvelopeHeader } from "../../api/src/crypto/envelope";
 import { normalizeKey } from "../../api/src/evidence/itemRules";
@@ -84,17 +84,7 @@ describe("AidProofClient (SDK)", function () {
     });
 
     it("refuses registries that do not answer to the pinned Consortium (a look-alike deployment)", async () => {
-      const outsider = new NonceManager(Wallet.createRandom().connect(new JsonRpcProvider(stack.rpcUrl)));
-      const address = await outsider.getAddress();
-      await stack.gateway.chain.provider.send("anvil_setBalance", [address, toQuantity(parseEther("10"))]);
-      const lookalike = await deployAidProof(outsider, {
-        members: [
-          { account: address, name: "Look-alike", encryptionKey: Wallet.createRandom().signingKey.compressedPublicKey },
-        ],
-        threshold: 1,
-        gateways: [address],
-        disputeWindowSeconds: 60,
-      });
+      const { lookalike } = await deployLookalike(stack);
       const pin = chainPin(stack);
       const client = new AidProofClient(stack.gateway.url, Wallet.createRandom(), {
         ...pin,

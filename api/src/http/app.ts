@@ -16,6 +16,7 @@ import { batchesRouter, receiptsRouter } from "./routes/receipts";
 import { healthRouter, type ReadinessProbe } from "./routes/health";
 import { ipfsRouter } from "./routes/ipfs";
 import { consortiumRouter } from "./routes/consortium";
+import { verifyPageRouter } from "./routes/verifyPage";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import type { ConsortiumDescriptor } from "../verify/descriptor";
 
@@ -75,6 +76,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(batchesRouter(deps.batches));
   app.use(ipfsRouter(deps.store));
   app.use(consortiumRouter(deps.chain, deps.descriptor));
+  app.use(verifyPageRouter(deps.descriptor));
   app.use(healthRouter(deps.metrics, deps.probes));
   const document = openApiDocument(deps.version);
   app.get("/openapi.json", (_req, res) => {

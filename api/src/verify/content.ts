@@ -7,7 +7,8 @@ import { importerOptions } from "../store/profile";
 const hex = (bytes: ArrayBuffer) => Array.from(new Uint8Array(bytes), (b) => b.toString(16).padStart(2, "0")).join("");
 
 export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  return `0x${hex(await globalThis.crypto.subtle.digest("SHA-256", bytes))}`;
+  // A copy into a plain ArrayBuffer: Web Crypto takes no view of a shared buffer.
+  return `0x${hex(await globalThis.crypto.subtle.digest("SHA-256", new Uint8Array(bytes)))}`;
 }
 
 /** The CIDv1 (base32) the profile gives these bytes, computed without storing anything. */

@@ -31,12 +31,14 @@ export async function claimTimeline(
   const topic = zeroPadValue(toBeHex(claimId), 32);
   const logs = [];
   for (let from = descriptor.deploymentBlock; from <= head; from += LOG_RANGE) {
+    const last = from + LOG_RANGE > head;
     logs.push(
       ...(await provider.getLogs({
         address: [descriptor.contracts.claimRegistry, descriptor.contracts.juryCourt],
         topics: [null, topic],
         fromBlock: from,
-        toBlock: Math.min(head, from + LOG_RANGE - 1),
+        // The head read above may be a moment old (providers cache it briefly): the last range is open.
+        toBlock: last ? "latest" : from + LOG_RANGE - 1,
       })),
     );
   }
