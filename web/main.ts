@@ -62,7 +62,10 @@ function verdictText(v: Verification): [string, string] {
   if (v.status === "PENDING")
     return ["pending", "PENDING: the evidence is anchored, and the members have not confirmed its batch yet."];
   const failed = v.checks.find((c) => !c.ok);
-  return ["fail", `NOT VERIFIED: ${failed ? `${failed.name}: no${failed.detail ? ` (${failed.detail})` : ""}` : "unknown"}.`];
+  return [
+    "fail",
+    `NOT VERIFIED: ${failed ? `${failed.name}: no${failed.detail ? ` (${failed.detail})` : ""}` : "unknown"}.`,
+  ];
 }
 
 function renderVerification(v: Verification, elapsedMs: number): void {
@@ -76,7 +79,9 @@ function renderVerification(v: Verification, elapsedMs: number): void {
     result.append(el("h3", `Batch: ${v.batch.status}`));
     const members = el("ul");
     for (const a of v.batch.attestations)
-      members.append(el("li", `${a.member} (${a.address}) attested ${a.valid ? "valid" : "invalid"} on ${when(a.time)}`));
+      members.append(
+        el("li", `${a.member} (${a.address}) attested ${a.valid ? "valid" : "invalid"} on ${when(a.time)}`),
+      );
     result.append(members);
   }
   if (v.file) result.append(el("p", `File SHA-256 ${v.file.sha256}, CID ${v.file.cid}`, "mono"));
