@@ -11,6 +11,7 @@ export default tseslint.config(
       "typechain-types",
       "coverage",
       "dist",
+      "test-artifacts",
       "data",
       "demo-output",
     ],
