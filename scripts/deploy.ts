@@ -1,12 +1,15 @@
 /**
  * Deploys AidProof to the network Hardhat is pointed at, from a JSON DeploymentConfig.
  *   AIDPROOF_DEPLOY_CONFIG=deploy.json npx hardhat run scripts/deploy.ts --network localhost
- * Prints the deployment (addresses, chain id, deployment block) as JSON.
+ * Prints the deployment record (addresses, chain id, deployment block) as JSON, and writes the
+ * consortium descriptor the consortium publishes (AIDPROOF_DESCRIPTOR_OUT, default ./consortium.json;
+ * AIDPROOF_CONSORTIUM_NAME and AIDPROOF_PUBLIC_RPC_URL fill its name and public endpoint).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { ethers } from "hardhat";
 import { deployAidProof } from "./deploy/deployAidProof";
 import { parseDeploymentConfig } from "./deploy/deploymentConfig";
+import { describeDeployment } from "../api/src/verify/descriptor";
 
 async function main(): Promise<void> {
   const configPath = process.env.AIDPROOF_DEPLOY_CONFIG;
@@ -15,6 +18,14 @@ async function main(): Promise<void> {
   const [deployer] = await ethers.getSigners();
   const { addresses, chainId, deploymentBlock } = await deployAidProof(deployer, config);
   console.log(JSON.stringify({ addresses, chainId: chainId.toString(), deploymentBlock }, null, 2));
+  const descriptor = await describeDeployment(
+    ethers.provider,
+    { chainId, deploymentBlock, contracts: addresses },
+    { name: process.env.AIDPROOF_CONSORTIUM_NAME, rpcUrl: process.env.AIDPROOF_PUBLIC_RPC_URL },
+  );
+  const out = process.env.AIDPROOF_DESCRIPTOR_OUT ?? "consortium.json";
+  writeFileSync(out, `${JSON.stringify(descriptor, null, 2)}\n`);
+  console.error(`consortium descriptor written to ${out}: publish it for clients and verifiers to pin`);
 }
 
 main().catch((error: unknown) => {
