@@ -94,6 +94,20 @@ describe("aidproof CLI (spawned, against the real stack)", function () {
       expect(wrongFile.code).to.equal(1);
       expect(wrongFile.stdout).to.include("FAIL file SHA-256");
 
+      // The file fetched by CID from a trustless gateway (here the gateway's own /ipfs), checked block by block.
+      const fetched = await cli(["verify", bundle, "--fetch-from", stack.gateway.url], env);
+      expect(fetched.code, fetched.stdout).to.equal(0);
+      expect(fetched.stdout).to.include("ok   file CID (unixfs-v1-2025) is the leaf's CID");
+      const unpinned = await cli(["verify", bundle, "--unpinned", "--rpc", stack.rpcUrl], {
+        AIDPROOF_CONSORTIUM: join(dir, "none.json"),
+      });
+      expect(unpinned.code).to.equal(0);
+      expect(unpinned.stdout).to.match(/^UNPINNED: /);
+      expect(unpinned.stdout).to.include("UNPINNED VERIFIED");
+      const noPin = await cli(["verify", bundle], { AIDPROOF_CONSORTIUM: join(dir, "none.json") });
+      expect(noPin.code).to.equal(2);
+      expect(noPin.stderr).to.include("no consortium descriptor");
+
       const tampered = JSON.parse(await readFile(bundle, "utf8"));
       tampered.leaf.cid = `${tampered.leaf.cid}x`;
       await writeFile(join(dir, "tampered.json"), JSON.stringify(tampered));

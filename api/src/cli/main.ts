@@ -8,6 +8,7 @@ import { verifyEvidenceBundle, type Verification } from "../verify/evidence";
 import { parseDescriptor, type ConsortiumDescriptor } from "../verify/descriptor";
 import { claimTimeline, type TimelineEntry } from "../verify/timeline";
 import { decryptEnvelope } from "../crypto/envelope";
+import { fetchVerified } from "../store/gatewayClient";
 
 /**
  * Exit codes: 0 ok; 1 rejected or failed verification; 2 bad usage or input; 3 gateway or chain
@@ -136,6 +137,22 @@ function progressBar(label: string): (sent: number, total: number) => void {
       `\r${label} [${"#".repeat(filled)}${" ".repeat(width - filled)}] ${pct}%${pct === 100 ? "\n" : ""}`,
     );
   };
+}
+
+/** The bundle's content from a trustless gateway: every block checked against its CID as it arrives. */
+async function fetchContent(gateway: string, bundle: unknown): Promise<Buffer> {
+  const cid = (bundle as { leaf?: { cid?: unknown } }).leaf?.cid;
+  if (typeof cid !== "string") throw new CliError("the bundle names no CID to fetch", EXIT.usage);
+  const parts: Uint8Array[] = [];
+  try {
+    for await (const chunk of fetchVerified(gateway, cid)) parts.push(chunk);
+  } catch (error) {
+    throw new CliError(
+      `cannot fetch ${cid} from ${gateway}: ${error instanceof Error ? error.message : error}`,
+      EXIT.unreachable,
+    );
+  }
+  return Buffer.concat(parts);
 }
 
 function readJsonFile(path: string): unknown {
@@ -276,43 +293,56 @@ export function buildProgram(): Command {
       "--file <path>",
       "also check that this file's SHA-256 and CID are the anchored ones (the envelope, if private)",
     )
+    .option(
+      "--fetch-from <gateway>",
+      "fetch the file by its CID from this trustless IPFS gateway (verified block by block)",
+    )
     .option("--member-key <path>", "a member's encryption key file: also open the private envelope with it, locally")
     .option("--unpinned", "verify without a consortium descriptor, trusting the contracts the bundle names")
-    .action(async (bundlePath: string, opts: { file?: string; memberKey?: string; unpinned?: boolean }) => {
-      const global = program.opts<GlobalOptions>();
-      const bundle = readJsonFile(bundlePath);
-      const descriptor = opts.unpinned ? undefined : await loadDescriptor(global.consortium);
-      const file = opts.file ? readInputFile(opts.file) : undefined;
-      const result = await verifyEvidenceBundle(bundle, {
-        descriptor,
-        unpinned: opts.unpinned,
-        rpcUrl: global.rpc ?? descriptor?.rpcUrl ?? "http://127.0.0.1:8545",
-        file,
-      });
-      if (opts.memberKey) {
-        if (!file) throw new CliError("--member-key needs --file (the envelope to open)", EXIT.usage);
-        try {
-          const plaintext = decryptEnvelope(file, readFileSync(opts.memberKey, "utf8").trim());
-          result.checks.push({
-            name: "the member key opens the envelope",
-            ok: true,
-            detail: `${plaintext.length} bytes`,
-          });
-          plaintext.fill(0);
-        } catch (error) {
-          const detail = error instanceof Error ? error.message : String(error);
-          result.checks.push({ name: "the member key opens the envelope", ok: false, detail });
-          result.status = "NOT VERIFIED";
-          result.ok = false;
+    .action(
+      async (
+        bundlePath: string,
+        opts: { file?: string; fetchFrom?: string; memberKey?: string; unpinned?: boolean },
+      ) => {
+        const global = program.opts<GlobalOptions>();
+        const bundle = readJsonFile(bundlePath);
+        const descriptor = opts.unpinned ? undefined : await loadDescriptor(global.consortium);
+        const file = opts.file
+          ? readInputFile(opts.file)
+          : opts.fetchFrom
+            ? await fetchContent(opts.fetchFrom, bundle)
+            : undefined;
+        const result = await verifyEvidenceBundle(bundle, {
+          descriptor,
+          unpinned: opts.unpinned,
+          rpcUrl: global.rpc ?? descriptor?.rpcUrl ?? "http://127.0.0.1:8545",
+          file,
+        });
+        if (opts.memberKey) {
+          if (!file) throw new CliError("--member-key needs --file (the envelope to open)", EXIT.usage);
+          try {
+            const plaintext = decryptEnvelope(file, readFileSync(opts.memberKey, "utf8").trim());
+            result.checks.push({
+              name: "the member key opens the envelope",
+              ok: true,
+              detail: `${plaintext.length} bytes`,
+            });
+            plaintext.fill(0);
+          } catch (error) {
+            const detail = error instanceof Error ? error.message : String(error);
+            result.checks.push({ name: "the member key opens the envelope", ok: false, detail });
+            result.status = "NOT VERIFIED";
+            result.ok = false;
+          }
         }
-      }
-      output(global, result, describeVerification(result, descriptor));
-      if (result.status === "PENDING") throw new CliError("", EXIT.pending);
-      if (result.status !== "VERIFIED") {
-        const unreachable = result.checks.some((c) => c.name === "RPC endpoint reachable" && !c.ok);
-        throw new CliError("", unreachable ? EXIT.unreachable : EXIT.failed);
-      }
-    });
+        output(global, result, describeVerification(result, descriptor));
+        if (result.status === "PENDING") throw new CliError("", EXIT.pending);
+        if (result.status !== "VERIFIED") {
+          const unreachable = result.checks.some((c) => c.name === "RPC endpoint reachable" && !c.ok);
+          throw new CliError("", unreachable ? EXIT.unreachable : EXIT.failed);
+        }
+      },
+    );
 
   claim
     .command("show")
