@@ -16,6 +16,7 @@ import { BatchService } from "./services/batchService";
 import { Metrics } from "./metrics";
 import { createApp } from "./http/app";
 import type { Logger } from "./logger";
+import { settledWithin } from "./node/bounded";
 
 export interface GatewayChain {
   rpcUrl: string;
@@ -33,6 +34,12 @@ export interface Gateway {
 }
 
 const VERSION = "0.1.0";
+/**
+ * How long stop() waits for the batcher's in-flight anchors and the indexer's current pass. With the
+ * chain down they wait on it (retries, an RPC call that never answers); what they leave is in the
+ * outbox, and the next start reconciles it.
+ */
+const CHAIN_WORK_STOP_MS = 3_000;
 
 /**
  * Wires the gateway: database, store, chain adapter, services, batcher, indexer and the HTTP server.
@@ -93,8 +100,8 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await batcher.stop();
-      await indexer.stop();
+      if (!(await settledWithin(Promise.all([batcher.stop(), indexer.stop()]), CHAIN_WORK_STOP_MS)))
+        log.warn("chain work still waiting after 3 s (chain unreachable?): left to the next start's reconciliation");
       chain.destroy();
       await store.close();
       await db.close();

@@ -6,6 +6,8 @@ import { startGateway, type Gateway } from "../gateway";
 import { ValidatorNode } from "../validator/validatorNode";
 import type { Logger } from "../logger";
 import { startAnvil, type ChainNode } from "./anvil";
+import { settledWithin } from "./bounded";
+import { lockDataDir } from "./dataDirLock";
 import { encryptionPublicKey, loadOrCreateKeys, type LocalKeys } from "./keys";
 
 export interface LocalStack {
@@ -20,6 +22,8 @@ export interface LocalStack {
 
 const DISPUTE_WINDOW_SECONDS = 14 * 24 * 3600;
 const THRESHOLD = 2;
+/** Validators wait on the chain too: as long as the gateway's chain work gets (see gateway.ts). */
+const VALIDATORS_STOP_MS = 3_000;
 
 function readDeployment(path: string): DeploymentRecord | undefined {
   if (!existsSync(path)) return undefined;
@@ -79,9 +83,21 @@ async function ensureDeployed(rpcUrl: string, keys: LocalKeys, path: string, log
 /**
  * The whole local consortium: an anvil node on loopback (or an external chain from the config), the
  * contracts and three member organizations, the gateway API over the embedded store, and one
- * validator per member. Keys and chain state live in the data directory and are reused.
+ * validator per member. Keys and chain state live in the data directory and are reused; the
+ * directory is locked (`aidproof.lock`) while the stack runs, so a second stack on it fails at once.
+ * stop() is bounded: about 3 s for the chain-bound work plus up to 5 s for anvil to dump its state.
  */
 export async function startLocalStack(config: Config, log: Logger): Promise<LocalStack> {
+  const lock = lockDataDir(config.dataDir, "an AidProof stack (npm start)");
+  try {
+    return await startLocked(config, log, lock.release);
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+async function startLocked(config: Config, log: Logger, unlock: () => void): Promise<LocalStack> {
   let chainNode: ChainNode | undefined;
   let keys: LocalKeys | undefined;
   let rpcUrl: string;
@@ -98,6 +114,13 @@ export async function startLocalStack(config: Config, log: Logger): Promise<Loca
   } else {
     ({ keys } = loadOrCreateKeys(config.dataDir));
     chainNode = await startAnvil(config.dataDir, config.chainPort, config.blockTimeSeconds);
+    if (chainNode.stoppedOrphan)
+      log.warn({ pid: chainNode.stoppedOrphan }, "stopped the chain node a killed stack left running");
+    if (chainNode.restoredState)
+      log.warn(
+        { unreadable: chainNode.restoredState },
+        "the chain state file was cut short (anvil killed mid-dump): restored the last good copy (last start or clean stop); later blocks are lost",
+      );
     rpcUrl = chainNode.rpcUrl;
     gatewayKey = keys.gateway;
     try {
@@ -138,9 +161,11 @@ export async function startLocalStack(config: Config, log: Logger): Promise<Loca
     validators,
     keys,
     async stop() {
-      await Promise.all(validators.map((v) => v.stop()));
+      const stoppingValidators = settledWithin(Promise.all(validators.map((v) => v.stop())), VALIDATORS_STOP_MS);
       await gateway.stop();
+      if (!(await stoppingValidators)) log.warn("validators still waiting on the chain after 3 s: left running");
       await chainNode?.stop();
+      unlock();
     },
   };
 }
