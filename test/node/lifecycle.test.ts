@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, truncate, writeFile } from "node:fs/promises";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { mkdir, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../scripts/support/ports";
@@ -41,7 +41,22 @@ async function eventually(condition: () => Promise<boolean> | boolean, ms: numbe
   throw new Error(`${what}: not within ${ms} ms`);
 }
 
-const pidIn = async (path: string) => (JSON.parse(await readFile(path, "utf8")) as { pid: number }).pid;
+/** A running process by its command line (and parent), found in /proc: not through files the code under test writes. */
+function findProcess(match: (commandLine: string, parent: number) => boolean): number {
+  for (const entry of readdirSync("/proc").filter((e) => /^\d+$/.test(e))) {
+    try {
+      const commandLine = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ");
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      if (match(commandLine, parent)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  throw new Error("no such process");
+}
+
+const anvilOn = (port: string) => findProcess((c) => c.includes("anvil") && c.includes(`--port ${port} `));
 
 describe("local stack lifecycle (npm start, kill -9, SIGTERM with the chain down, data-directory lock)", function () {
   this.timeout(400_000);
@@ -67,8 +82,8 @@ describe("local stack lifecycle (npm start, kill -9, SIGTERM with the chain down
 
   it("refuses a second stack on the data directory, and a kill -9 of npm start leaves nothing running", async () => {
     const first = await startProcess("npm", ["start"], env, READY);
-    const stackPid = await pidIn(join(dataDir, "aidproof.lock"));
-    const anvilPid = await pidIn(join(dataDir, "chain/anvil.pid"));
+    const stackPid = findProcess((c, parent) => c.includes("scripts/start.ts") && parent === first.child.pid);
+    const anvilPid = anvilOn(env.AIDPROOF_CHAIN_PORT);
     try {
       const second = await run(process.execPath, START, { ...env, AIDPROOF_PORT: String(await freePort()) });
       expect(second.code).to.equal(1);
@@ -86,7 +101,7 @@ describe("local stack lifecycle (npm start, kill -9, SIGTERM with the chain down
 
   it("a kill -9 of the stack process takes anvil down with it, and the next start reuses the chain", async () => {
     const first = await startProcess(process.execPath, START, env, READY);
-    const anvilPid = await pidIn(join(dataDir, "chain/anvil.pid"));
+    const anvilPid = anvilOn(env.AIDPROOF_CHAIN_PORT);
     first.child.kill("SIGKILL");
     await exited(first.child);
     await eventually(() => !alive(anvilPid), 10_000, "anvil outlived its stack");
@@ -113,7 +128,7 @@ describe("local stack lifecycle (npm start, kill -9, SIGTERM with the chain down
     );
     orphan.unref();
     await eventually(() => rpcAnswers(rpcUrl), 10_000, "orphan anvil up");
-    const startTime = (await readFile(`/proc/${orphan.pid}/stat`, "utf8")).split(") ")[1].split(" ")[19];
+    const startTime = readFileSync(`/proc/${orphan.pid}/stat`, "utf8").split(") ")[1].split(" ")[19];
     await writeFile(join(chainDir, "anvil.pid"), JSON.stringify({ pid: orphan.pid, startTime }));
 
     const stack = await startProcess(process.execPath, START, env, READY);
@@ -127,7 +142,7 @@ describe("local stack lifecycle (npm start, kill -9, SIGTERM with the chain down
 
   it("SIGTERM with the chain node frozen (SIGSTOP) ends, exit 0, state consistent for the next start", async () => {
     const stack = await startProcess(process.execPath, START, env, READY);
-    const anvilPid = await pidIn(join(dataDir, "chain/anvil.pid"));
+    const anvilPid = anvilOn(env.AIDPROOF_CHAIN_PORT);
     process.kill(anvilPid, "SIGSTOP");
     const sent = Date.now();
     stack.child.kill("SIGTERM");
