@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     const embedded = await openEvidenceStore({ backend: "embedded", dataDir: join(work, "embedded"), maxBytes });
     const emb = await storeFigures(embedded, large, smalls);
     const enc = await encryptPut(embedded, large);
+    await embedded.close();
     const kubo = await openEvidenceStore({
       backend: "kubo",
       kuboUrl: daemon.rpcUrl,
@@ -105,6 +106,7 @@ async function main(): Promise<void> {
       maxBytes,
     });
     const kub = await storeFigures(kubo, large, kuboSmalls);
+    await kubo.close();
 
     console.log(
       `\nEvidence store, this machine (median of ${REPEATS} for ${SIZE_MB} MB; ${CONCURRENCY} puts in flight for small files)\n`,
