@@ -13,20 +13,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const stack = await startLocalStack(config, log);
-  const lines = [
-    "",
-    "AidProof local consortium is up",
-    `  gateway API   ${stack.gateway.url}   (docs: ${stack.gateway.url}/docs)`,
-    `  chain RPC     ${stack.rpcUrl}   (chain id ${stack.deployment.chainId})`,
-    `  contracts     ${JSON.stringify(stack.deployment.addresses)}`,
-    `  validators    ${stack.validators.length} member organizations, M = 2`,
-    `  data          ${config.dataDir}`,
-    "",
-    "Next, in another terminal:  npm run demo",
-    "Stop with Ctrl-C.",
-    "",
-  ];
-  process.stderr.write(lines.join("\n"));
+  // Handlers first: whoever reads the banner below may signal at once.
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -43,6 +30,20 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  const lines = [
+    "",
+    "AidProof local consortium is up",
+    `  gateway API   ${stack.gateway.url}   (docs: ${stack.gateway.url}/docs)`,
+    `  chain RPC     ${stack.rpcUrl}   (chain id ${stack.deployment.chainId})`,
+    `  contracts     ${JSON.stringify(stack.deployment.addresses)}`,
+    `  validators    ${stack.validators.length} member organizations, M = 2`,
+    `  data          ${config.dataDir}`,
+    "",
+    "Next, in another terminal:  npm run demo",
+    "Stop with Ctrl-C.",
+    "",
+  ];
+  process.stderr.write(lines.join("\n"));
   // `npm start` runs this under npm: if npm is killed (SIGKILL, so it forwards nothing), stop rather
   // than run on unseen, holding the data directory and the ports.
   if (process.env.npm_lifecycle_event) {

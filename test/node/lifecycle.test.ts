@@ -1,5 +1,6 @@
 import { expect } from "chai";
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, truncate, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -10,6 +11,14 @@ import { exited, run, startProcess } from "../support/processes";
 
 const START = [require.resolve("ts-node/dist/bin.js"), "scripts/start.ts"];
 const READY = /npm run demo/;
+
+/** SIGTERM, then how the process ended: "code 0" for a clean stop. */
+async function terminated(stack: { child: ChildProcess; output: () => string }): Promise<string> {
+  const ended = once(stack.child, "exit");
+  stack.child.kill("SIGTERM");
+  const [code, signal] = (await ended) as [number | null, string | null];
+  return code === null ? `signal ${signal}: ${stack.output()}` : `code ${code}`;
+}
 
 async function rpcAnswers(url: string): Promise<boolean> {
   try {
@@ -111,8 +120,7 @@ describe("local stack lifecycle (npm start, kill -9, SIGTERM with the chain down
       expect(second.output()).not.to.include("is in use");
       expect(second.output()).not.to.include("no contracts"); // the state anvil dumped when it was signalled
     } finally {
-      second.child.kill("SIGTERM");
-      expect(await exited(second.child)).to.equal(0);
+      expect(await terminated(second)).to.equal("code 0");
     }
     expect(await rpcAnswers(rpcUrl)).to.equal(false);
   });
@@ -135,8 +143,7 @@ describe("local stack lifecycle (npm start, kill -9, SIGTERM with the chain down
     expect(stack.output()).to.include("stopped the chain node a killed stack left running");
     expect(stack.output()).to.include(`"pid":${orphan.pid}`);
     expect(alive(orphan.pid!)).to.equal(false);
-    stack.child.kill("SIGTERM");
-    expect(await exited(stack.child)).to.equal(0);
+    expect(await terminated(stack)).to.equal("code 0");
     expect(await rpcAnswers(rpcUrl), "a chain node outlived the stack").to.equal(false);
   });
 
@@ -161,7 +168,6 @@ describe("local stack lifecycle (npm start, kill -9, SIGTERM with the chain down
     await truncate(join(dataDir, "chain/anvil-state.json"), 100);
     const again = await startProcess(process.execPath, START, env, READY);
     expect(again.output()).to.include("restored the last good copy");
-    again.child.kill("SIGTERM");
-    expect(await exited(again.child)).to.equal(0);
+    expect(await terminated(again)).to.equal("code 0");
   });
 });

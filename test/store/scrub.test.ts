@@ -8,6 +8,8 @@ import type { EvidenceStore } from "../../api/src/store/evidenceStore";
 import { FsBackend } from "../../api/src/store/fsBackend";
 import { fetchBlock } from "../../api/src/store/gatewayClient";
 import { scrub, type RepairSource } from "../../api/src/store/scrub";
+import { KuboBackend } from "../../api/src/store/kuboBackend";
+import { startJsIpfs } from "../../scripts/support/jsIpfsDaemon";
 import { ipfsRouter } from "../../api/src/http/routes/ipfs";
 import { blockFile, flipInFile, flipInRow } from "../support/corruption";
 import { listen, type RunningServer } from "../support/httpServer";
@@ -98,6 +100,21 @@ describe("scrub (store verify)", () => {
         expect((await collect(store.get(cids[i]))).equals(bytes)).to.equal(true);
     } finally {
       await store.close();
+    }
+  });
+
+  it("repairs from a Kubo node over its RPC API", async function () {
+    this.timeout(180_000);
+    const daemon = await startJsIpfs();
+    try {
+      const kubo = new KuboBackend(daemon.rpcUrl);
+      await kubo.putBlock(good.parseCid(cids[0]), await good.getBlock(cids[0]));
+      flipInRow(dataDir, small);
+      const report = await scrubbed([{ name: kubo.source, getBlock: (cid) => kubo.getBlock(cid) }]);
+      expect(report.repaired).to.deep.equal([cids[0]]);
+      expect(report.unrepaired).to.deep.equal([]);
+    } finally {
+      await daemon.stop();
     }
   });
 
