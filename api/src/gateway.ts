@@ -15,9 +15,9 @@ import { BatchService } from "./services/batchService";
 import { Metrics } from "./metrics";
 import { createApp } from "./http/app";
 import { serve } from "./http/server";
-import { withDeadline } from "./node/processes";
 import { describeDeployment, type ConsortiumDescriptor } from "./verify/descriptor";
 import type { Logger } from "./logger";
+import { settledWithin } from "./node/bounded";
 
 export interface GatewayChain {
   rpcUrl: string;
@@ -37,7 +37,12 @@ export interface Gateway {
 }
 
 const VERSION = "0.1.0";
-const LOOPS_STOP_MS = 4_000;
+/**
+ * How long stop() waits for the batcher's in-flight anchors and the indexer's current pass. With the
+ * chain down they wait on it (retries, an RPC call that never answers); what they leave is in the
+ * outbox, and the next start reconciles it.
+ */
+const CHAIN_WORK_STOP_MS = 3_000;
 
 /**
  * Wires the gateway: database, store, chain adapter, services, batcher, indexer and the HTTP server.
@@ -110,13 +115,8 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      // Loops waiting on a hung chain are abandoned after a deadline: what they have not written is
-      // still in the outbox (built or sent batches are reconciled at the next start).
-      await withDeadline(
-        Promise.all([batcher.stop(), indexer.stop()]).then(() => undefined),
-        LOOPS_STOP_MS,
-        undefined,
-      );
+      if (!(await settledWithin(Promise.all([batcher.stop(), indexer.stop()]), CHAIN_WORK_STOP_MS)))
+        log.warn("chain work still waiting after 3 s (chain unreachable?): left to the next start's reconciliation");
       chain.destroy();
       await store.close();
       await db.close();

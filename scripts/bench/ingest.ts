@@ -2,7 +2,8 @@
  * End-to-end ingest: 10 KB evidence items from 32 concurrent clients through the gateway API to
  * anchored on a chain with 1 s blocks, beside the same stack anchoring one item per transaction
  * (batch size 1), in one run. Prints items/s, upload-to-anchored p50/p99 and the API's peak RSS.
- *   npm run bench:ingest            (ITEMS=20000 BASELINE_ITEMS=1500 CLIENTS=32 to change)
+ *   npm run bench:ingest            (ITEMS=20000 BASELINE_ITEMS=1500 CLIENTS=32 to change;
+ *                                    ITEMS=40 BASELINE_ITEMS=10 CLIENTS=4 is a quick run)
  */
 import { randomBytes, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import Database from "better-sqlite3";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,13 +11,9 @@ import { collect, deterministicBytes, randomStream } from "../support/bytes";
 import { startJsIpfs, type JsIpfsDaemon } from "../../scripts/support/jsIpfsDaemon";
 import { freePort } from "../../scripts/support/ports";
 import { storeSuite } from "./storeSuite";
+import { flipInFile, flipInRow } from "../support/corruption";
 
 const MiB = 1024 * 1024;
-
-async function filesUnder(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
 
 async function expectMismatch(store: EvidenceStore, cid: string): Promise<BlockMismatchError> {
   try {
@@ -41,35 +37,26 @@ describe("EvidenceStore", () => {
 
     storeSuite(async () => ({ store, stagingDir: join(dataDir, "ipfs-staging") }));
 
-    it("detects a block corrupted on disk while streaming, naming the block", async () => {
+    it("detects a block corrupted on disk while streaming, naming the block; an upload of the same content repairs it", async () => {
       const data = deterministicBytes(3 * MiB, "tamper-disk");
       const { cid } = await store.put(data);
-      const secondLeaf = data.subarray(MiB, 2 * MiB);
-      const files = await filesUnder(join(dataDir, "ipfs", "blocks"));
-      const target = (
-        await Promise.all(files.map(async (f) => ((await readFile(f)).equals(secondLeaf) ? f : undefined)))
-      ).find(Boolean)!;
-      const tampered = Buffer.from(secondLeaf);
-      tampered[12345] ^= 0x01;
-      await writeFile(target, tampered);
+      await flipInFile(dataDir, data.subarray(MiB, 2 * MiB));
       const error = await expectMismatch(store, cid);
       expect(error.details?.source).to.equal("the embedded store");
+
+      expect((await store.put(data)).cid).to.equal(cid);
+      expect((await collect(store.get(cid))).equals(data)).to.equal(true);
     });
 
-    it("detects a small block corrupted in its database row, naming the store", async () => {
+    it("detects a small block corrupted in its database row, naming the store; an upload of the same content repairs it", async () => {
       const data = deterministicBytes(10_000, "tamper-row");
       const { cid } = await store.put(data);
-      const db = new Database(join(dataDir, "ipfs", "store.sqlite"));
-      try {
-        const tampered = Buffer.from(data);
-        tampered[77] ^= 0x01;
-        const changed = db.prepare("UPDATE small_blocks SET bytes = ? WHERE bytes = ?").run(tampered, data).changes;
-        expect(changed).to.equal(1);
-      } finally {
-        db.close();
-      }
+      flipInRow(dataDir, data);
       const error = await expectMismatch(store, cid);
       expect(error.details?.source).to.equal("the embedded store");
+
+      expect((await store.put(data)).cid).to.equal(cid);
+      expect((await collect(store.get(cid))).equals(data)).to.equal(true);
     });
 
     it("has each acknowledged block and pin committed to its database file when put resolves", async () => {

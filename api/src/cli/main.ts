@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { stat } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { JsonRpcProvider, Wallet } from "ethers";
@@ -8,7 +9,11 @@ import { verifyEvidenceBundle, type Verification } from "../verify/evidence";
 import { parseDescriptor, type ConsortiumDescriptor } from "../verify/descriptor";
 import { claimTimeline, type TimelineEntry } from "../verify/timeline";
 import { decryptEnvelope } from "../crypto/envelope";
-import { fetchVerified } from "../store/gatewayClient";
+import { DataDirLockedError, lockDataDir } from "../node/dataDirLock";
+import { FsBackend } from "../store/fsBackend";
+import { KuboBackend } from "../store/kuboBackend";
+import { fetchBlock, fetchVerified } from "../store/gatewayClient";
+import { scrub, type RepairSource, type ScrubProgress } from "../store/scrub";
 
 /**
  * Exit codes: 0 ok; 1 rejected or failed verification; 2 bad usage or input; 3 gateway or chain
@@ -362,7 +367,93 @@ export function buildProgram(): Command {
       }
     });
 
+  addStoreCommands(program);
   return program;
+}
+
+/** Progress of a scrub on stderr: rewritten in place on a terminal, a line every 5 s otherwise. */
+function scrubProgress(): (progress: ScrubProgress) => void {
+  let last = 0;
+  return ({ pinsDone, pins, blocksChecked }) => {
+    const done = pinsDone === pins;
+    const now = Date.now();
+    if (!done && now - last < (process.stderr.isTTY ? 200 : 5_000)) return;
+    last = now;
+    const line = `scrub: ${blocksChecked} blocks checked, ${pinsDone}/${pins} pinned DAGs`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line}${done ? "\n" : ""}` : `${line}\n`);
+  };
+}
+
+/** `aidproof store ...`: maintenance of the embedded store in a data directory the stack is not running on. */
+function addStoreCommands(program: Command): void {
+  const store = program.command("store").description("maintenance of the embedded evidence store (stack stopped)");
+  store
+    .command("verify")
+    .description(
+      "scrub: re-hash every block of every pinned DAG; repair corrupt or missing blocks from another copy. Exit 0 clean or repaired, 1 corruption left",
+    )
+    .addOption(new Option("--data-dir <dir>", "the stack's data directory").env("AIDPROOF_DATA_DIR").default("./data"))
+    .option(
+      "--repair-from <url>",
+      "trustless gateway to fetch good copies from (another AidProof gateway, a Kubo gateway)",
+    )
+    .option("--repair-from-kubo <url>", "Kubo RPC API to fetch good copies from")
+    .action(async (opts: { dataDir: string; repairFrom?: string; repairFromKubo?: string }) => {
+      const global = program.opts<GlobalOptions>();
+      const dataDir = resolve(opts.dataDir);
+      const storeDir = join(dataDir, "ipfs");
+      if (!existsSync(join(storeDir, "store.sqlite")))
+        throw new CliError(`no embedded store in ${dataDir} (expected ${join(storeDir, "store.sqlite")})`, EXIT.usage);
+      const sources: RepairSource[] = [];
+      for (const [flag, url] of [
+        ["--repair-from", opts.repairFrom],
+        ["--repair-from-kubo", opts.repairFromKubo],
+      ]) {
+        if (url !== undefined && !URL.canParse(url)) throw new CliError(`${flag}: not a URL: ${url}`, EXIT.usage);
+      }
+      if (opts.repairFrom) {
+        const url = opts.repairFrom;
+        sources.push({ name: url, getBlock: (cid) => fetchBlock(url, cid, AbortSignal.timeout(30_000)) });
+      }
+      if (opts.repairFromKubo) {
+        const kubo = new KuboBackend(opts.repairFromKubo, { timeoutMs: 30_000 });
+        sources.push({ name: kubo.source, getBlock: (cid) => kubo.getBlock(cid) });
+      }
+      let lock;
+      try {
+        lock = lockDataDir(dataDir, "aidproof store verify");
+      } catch (error) {
+        if (error instanceof DataDirLockedError) throw new CliError(error.message, EXIT.usage);
+        throw error;
+      }
+      try {
+        const backend = await FsBackend.open(storeDir);
+        let report;
+        try {
+          report = await scrub(backend, sources, scrubProgress());
+        } finally {
+          await backend.close();
+        }
+        const ok = report.unrepaired.length === 0;
+        const list = (label: string, cids: string[]) =>
+          cids.map((cid) => `${label} ${cid}${report.repaired.includes(cid) ? " (repaired)" : ""}`);
+        const human = [
+          `${storeDir}: ${report.pins} pinned DAGs, ${report.blocksChecked} blocks checked, ` +
+            `${report.corrupt.length} corrupt, ${report.missing.length} missing, ${report.repaired.length} repaired`,
+          ...list("corrupt", report.corrupt),
+          ...list("missing", report.missing),
+          ok
+            ? report.repaired.length > 0
+              ? "REPAIRED"
+              : "CLEAN"
+            : `NOT REPAIRED: ${report.unrepaired.length} block(s)`,
+        ].join("\n");
+        output(global, { ok, dataDir, ...report }, human);
+        if (!ok) throw new CliError("", EXIT.failed);
+      } finally {
+        lock.release();
+      }
+    });
 }
 
 export async function run(argv: string[]): Promise<number> {

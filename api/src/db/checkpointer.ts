@@ -54,13 +54,15 @@ export class Checkpointer {
         eval: true,
         workerData: { intervalMs: INTERVAL_MS, driver: require.resolve("better-sqlite3") },
       });
-      worker.unref();
       const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
       const current = { worker, paths: new Map<string, (message: string) => void>(), exited };
       worker.on("message", (message: { path?: string; error?: string }) => {
         if (message.error) current.paths.get(message.path!)?.(message.error);
       });
       worker.on("error", (error) => current.paths.forEach((report) => report(String(error))));
+      // After the listeners: adding a "message" listener refs the worker's port again, and a process
+      // with a store left open would then never exit on its own.
+      worker.unref();
       void exited.then(() => {
         if (shared === current) shared = undefined;
       });

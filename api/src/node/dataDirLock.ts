@@ -1,13 +1,19 @@
-import { closeSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
+import { mkdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { isAlive } from "./processes";
+import { currentRecord, isRunning, readRecord, removeRecord, writeRecord } from "./processRecord";
 
+export const LOCK_FILE = "aidproof.lock";
+
+/** Another live process holds the data directory. */
 export class DataDirLockedError extends Error {
   constructor(
     readonly dataDir: string,
-    readonly pid: number,
+    readonly holder: { pid: number; owner?: unknown },
   ) {
-    super(`another AidProof process (pid ${pid}) is using ${dataDir}: stop it first, or use another AIDPROOF_DATA_DIR`);
+    super(
+      `data directory ${dataDir} is in use by ${String(holder.owner ?? "another process")} (pid ${holder.pid}); ` +
+        "stop it first, or use another data directory",
+    );
   }
 }
 
@@ -16,43 +22,35 @@ export interface DataDirLock {
 }
 
 /**
- * One stack per data directory: two gateways on one outbox and chain state would each anchor the
- * other's items. The lock is a file created exclusively with the owner's pid; a lock whose owner is
- * gone (a kill -9) is stale and taken over.
+ * Takes the data directory for this process: an exclusively created `aidproof.lock` holding the
+ * owner's pid, start time and name. A lock whose process is gone (killed, crashed) is stale and taken
+ * over; a live one makes this throw {@link DataDirLockedError}. Released on release() or process exit.
  */
-export function lockDataDir(dataDir: string): DataDirLock {
-  const path = join(dataDir, "aidproof.lock");
-  for (let attempt = 0; attempt < 2; ++attempt) {
+export function lockDataDir(dataDir: string, owner: string): DataDirLock {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, LOCK_FILE);
+  const record = { ...currentRecord(), owner };
+  for (let attempt = 0; attempt < 3; ++attempt) {
     try {
-      const fd = openSync(path, "wx");
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
+      writeRecord(path, record, true);
+      const release = () => removeRecord(path, record.pid);
+      process.once("exit", release);
       return {
-        release: () => {
-          if (ownerOf(path) === process.pid) rmSync(path, { force: true });
+        release() {
+          process.removeListener("exit", release);
+          release();
         },
       };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const owner = ownerOf(path);
-      if (owner !== undefined && owner !== process.pid && isAlive(owner)) throw new DataDirLockedError(dataDir, owner);
-      rmSync(path, { force: true }); // stale: its owner died without releasing it
+    }
+    const holder = readRecord(path);
+    if (holder && isRunning(holder)) throw new DataDirLockedError(dataDir, holder);
+    try {
+      unlinkSync(path); // stale (or unreadable: its writer died mid-write)
+    } catch {
+      // another starter removed it first; the exclusive create decides
     }
   }
-  throw new Error(`cannot lock ${dataDir}`);
-}
-
-/** Whether a live process holds the lock of `dataDir` (for tools that must not run beside a stack). */
-export function dataDirOwner(dataDir: string): number | undefined {
-  const owner = ownerOf(join(dataDir, "aidproof.lock"));
-  return owner !== undefined && isAlive(owner) ? owner : undefined;
-}
-
-function ownerOf(path: string): number | undefined {
-  try {
-    const pid = Number.parseInt(readFileSync(path, "utf8"), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
-  } catch {
-    return undefined;
-  }
+  throw new Error(`could not take ${path}: other processes keep replacing it`);
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { JsonRpcProvider, NonceManager, Wallet, parseEther, toQuantity } from "ethers";
 import { deploymentRecordSchema, type Config, type DeploymentRecord } from "../config";
 import { deployAidProof } from "../../../scripts/deploy/deployAidProof";
@@ -6,9 +6,9 @@ import { startGateway, type Gateway } from "../gateway";
 import { ValidatorNode } from "../validator/validatorNode";
 import type { Logger } from "../logger";
 import { startAnvil, type ChainNode } from "./anvil";
-import { encryptionPublicKey, loadOrCreateKeys, type LocalKeys } from "./keys";
+import { settledWithin } from "./bounded";
 import { lockDataDir } from "./dataDirLock";
-import { withDeadline } from "./processes";
+import { encryptionPublicKey, loadOrCreateKeys, type LocalKeys } from "./keys";
 import type { ConsortiumDescriptor } from "../verify/descriptor";
 
 export interface LocalStack {
@@ -24,9 +24,9 @@ export interface LocalStack {
 }
 
 const DISPUTE_WINDOW_SECONDS = 14 * 24 * 3600;
-/** How long the validators may take to stop; with the chain hung they are abandoned. */
-const VALIDATORS_STOP_MS = 3_000;
 const THRESHOLD = 2;
+/** Validators wait on the chain too: as long as the gateway's chain work gets (see gateway.ts). */
+const VALIDATORS_STOP_MS = 3_000;
 
 function readDeployment(path: string): DeploymentRecord | undefined {
   if (!existsSync(path)) return undefined;
@@ -86,11 +86,12 @@ async function ensureDeployed(rpcUrl: string, keys: LocalKeys, path: string, log
 /**
  * The whole local consortium: an anvil node on loopback (or an external chain from the config), the
  * contracts and three member organizations, the gateway API over the embedded store, and one
- * validator per member. Keys and chain state live in the data directory and are reused.
+ * validator per member. Keys and chain state live in the data directory and are reused; the
+ * directory is locked (`aidproof.lock`) while the stack runs, so a second stack on it fails at once.
+ * stop() is bounded: about 3 s for the chain-bound work plus up to 5 s for anvil to dump its state.
  */
 export async function startLocalStack(config: Config, log: Logger): Promise<LocalStack> {
-  mkdirSync(config.dataDir, { recursive: true });
-  const lock = lockDataDir(config.dataDir);
+  const lock = lockDataDir(config.dataDir, "an AidProof stack (npm start)");
   try {
     return await startLocked(config, log, lock.release);
   } catch (error) {
@@ -99,7 +100,7 @@ export async function startLocalStack(config: Config, log: Logger): Promise<Loca
   }
 }
 
-async function startLocked(config: Config, log: Logger, releaseLock: () => void): Promise<LocalStack> {
+async function startLocked(config: Config, log: Logger, unlock: () => void): Promise<LocalStack> {
   let chainNode: ChainNode | undefined;
   let keys: LocalKeys | undefined;
   let rpcUrl: string;
@@ -117,9 +118,11 @@ async function startLocked(config: Config, log: Logger, releaseLock: () => void)
     ({ keys } = loadOrCreateKeys(config.dataDir));
     chainNode = await startAnvil(config.dataDir, config.chainPort, config.blockTimeSeconds);
     if (chainNode.stoppedOrphan)
+      log.warn({ pid: chainNode.stoppedOrphan }, "stopped the chain node a killed stack left running");
+    if (chainNode.restoredState)
       log.warn(
-        { pid: chainNode.stoppedOrphan },
-        "stopped a chain node a previous run left behind on this data directory",
+        { unreadable: chainNode.restoredState },
+        "the chain state file was cut short (anvil killed mid-dump): restored the last good copy (last start or clean stop); later blocks are lost",
       );
     rpcUrl = chainNode.rpcUrl;
     gatewayKey = keys.gateway;
@@ -174,21 +177,12 @@ async function startLocked(config: Config, log: Logger, releaseLock: () => void)
     chainNode,
     validators,
     keys,
-    /** Bounded, whatever state the chain is in: every step has a deadline. */
     async stop() {
-      try {
-        await Promise.all([
-          withDeadline(
-            Promise.all(validators.map((v) => v.stop())).then(() => undefined),
-            VALIDATORS_STOP_MS,
-            undefined,
-          ),
-          gateway.stop(),
-        ]);
-      } finally {
-        await chainNode?.stop();
-        releaseLock();
-      }
+      const stoppingValidators = settledWithin(Promise.all(validators.map((v) => v.stop())), VALIDATORS_STOP_MS);
+      await gateway.stop();
+      if (!(await stoppingValidators)) log.warn("validators still waiting on the chain after 3 s: left running");
+      await chainNode?.stop();
+      unlock();
     },
   };
 }

@@ -3,7 +3,7 @@ import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promise
 import { randomUUID } from "node:crypto";
 import { dirname, join } from "node:path";
 import { openDurableDatabase, type DurableDatabase } from "../db/durableDatabase";
-import type { BlockBackend, CID } from "./blocks";
+import { blockMatches, type BlockBackend, type CID } from "./blocks";
 import { ipfsModules, type IpfsModules } from "./ipfsModules";
 
 /** Blocks up to this size live in the SQLite file; larger ones (file chunks) are files. */
@@ -21,6 +21,8 @@ function statements(db: Database.Database) {
     smallBlock: db.prepare("SELECT bytes FROM small_blocks WHERE multihash = ?").pluck(),
     hasSmallBlock: db.prepare("SELECT 1 FROM small_blocks WHERE multihash = ?"),
     insertSmallBlock: db.prepare("INSERT OR IGNORE INTO small_blocks (multihash, bytes) VALUES (?, ?)"),
+    replaceSmallBlock: db.prepare("UPDATE small_blocks SET bytes = ? WHERE multihash = ?"),
+    pins: db.prepare("SELECT cid FROM pins ORDER BY cid").pluck(),
     pinned: db.prepare("SELECT 1 FROM pins WHERE cid = ?"),
     insertPin: db.prepare("INSERT OR IGNORE INTO pins (cid) VALUES (?)"),
     deletePin: db.prepare("DELETE FROM pins WHERE cid = ?"),
@@ -35,6 +37,10 @@ function statements(db: Database.Database) {
  * layout (blocks/<next-to-last two characters>/<base32 multihash>.data), each written to a temporary
  * file, fdatasync'ed, renamed into place and its directory fsync'ed. A file and a pin per upload cost about 1.2 ms of CPU and no durability (measured in
  * docs/architecture.md, Performance); this costs about 0.1 ms and survives a power cut.
+ *
+ * A put of a block that is already stored re-reads the stored copy and, if it no longer hashes to
+ * its CID (a flipped bit on disk), replaces it with the new bytes: uploading the content again
+ * repairs it. That read costs only for duplicates.
  */
 export class FsBackend implements BlockBackend {
   private readonly _knownDirs = new Set<string>();
@@ -71,13 +77,15 @@ export class FsBackend implements BlockBackend {
 
   async putBlock(cid: CID, bytes: Uint8Array): Promise<void> {
     if (bytes.length <= SMALL_BLOCK_BYTES) {
-      await this._database.group.run(() => this._sql.insertSmallBlock.run(cid.multihash.bytes, bytes));
+      await this._database.group.run(() => this._putSmall(cid, bytes));
       return;
     }
     const path = this._blockPath(cid);
     const directory = dirname(path);
-    // Another put (or an earlier process) may have renamed it into place without syncing the directory yet.
-    if (await exists(path)) return syncDirectory(directory);
+    // Another put (or an earlier process) may have renamed it into place without syncing the directory
+    // yet. A stored copy that does not match (corrupted at rest) is replaced below.
+    const stored = await readFile(path).catch(() => undefined);
+    if (stored && blockMatches(cid, stored)) return syncDirectory(directory);
     if (!this._knownDirs.has(directory)) {
       await mkdir(directory, { recursive: true });
       await syncDirectory(dirname(directory));
@@ -108,9 +116,16 @@ export class FsBackend implements BlockBackend {
     }
     // One transaction, so one commit to wait for: the path of every single-chunk upload.
     await this._database.group.run(() => {
-      this._sql.insertSmallBlock.run(cid.multihash.bytes, bytes);
+      this._putSmall(cid, bytes);
       this._sql.insertPin.run(cid.toString());
     });
+  }
+
+  /** Inside a group transaction: inserts the row, or repairs a stored row that no longer matches. */
+  private _putSmall(cid: CID, bytes: Uint8Array): void {
+    if (this._sql.insertSmallBlock.run(cid.multihash.bytes, bytes).changes > 0) return;
+    const stored = this._sql.smallBlock.get(cid.multihash.bytes) as Buffer;
+    if (!blockMatches(cid, stored)) this._sql.replaceSmallBlock.run(bytes, cid.multihash.bytes);
   }
 
   async hasBlock(cid: CID): Promise<boolean> {
@@ -127,6 +142,11 @@ export class FsBackend implements BlockBackend {
 
   async isPinned(cid: CID): Promise<boolean> {
     return this._sql.pinned.get(cid.toString()) !== undefined;
+  }
+
+  /** Every pinned root, as stored (CID strings). */
+  pinnedCids(): string[] {
+    return this._sql.pins.all() as string[];
   }
 
   async close(): Promise<void> {

@@ -59,3 +59,15 @@ export async function* fetchVerified(
   }
   if (expected.length > 0) throw new GatewayResponseError(source, `truncated: ${expected.length} block(s) missing`);
 }
+
+/**
+ * One block from a trustless gateway (`?format=raw`), or undefined when the gateway does not have it.
+ * Unverified: the caller checks it against its CID.
+ */
+export async function fetchBlock(gatewayUrl: string, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+  const source = new URL(`/ipfs/${cid.toString()}?format=raw`, gatewayUrl).toString();
+  const response = await fetch(source, { headers: { accept: "application/vnd.ipld.raw" }, signal });
+  if (response.status === 404) return undefined;
+  if (!response.ok) throw new GatewayResponseError(source, `HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
