@@ -39,6 +39,7 @@ export const configSchema = z
     AIDPROOF_VALIDATORS: boolean.default(true),
     AIDPROOF_VALIDATOR_GIVE_UP_MS: z.coerce.number().int().min(0).default(120_000),
     AIDPROOF_DEADLINE_MARGIN_SECONDS: z.coerce.number().int().min(0).default(60),
+    AIDPROOF_FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).optional(),
     AIDPROOF_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
@@ -95,6 +96,12 @@ export interface Config {
   validatorGiveUpMs: number;
   /** How long before its signed deadline an upload must arrive, so its batch is anchored in time. */
   deadlineMarginSeconds: number;
+  /**
+   * Blocks an anchor or a relayed claim must be below the head before the gateway calls it final:
+   * 0 on an instant-finality chain (QBFT); by default 0 for an external chain and 3 for the embedded
+   * dev chain, which can lose its last second of blocks when killed.
+   */
+  finalityDepth: number;
   logLevel: RawConfig["AIDPROOF_LOG_LEVEL"];
 }
 
@@ -143,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runValidators: c.AIDPROOF_VALIDATORS,
     validatorGiveUpMs: c.AIDPROOF_VALIDATOR_GIVE_UP_MS,
     deadlineMarginSeconds: c.AIDPROOF_DEADLINE_MARGIN_SECONDS,
+    finalityDepth: c.AIDPROOF_FINALITY_DEPTH ?? (c.AIDPROOF_RPC_URL ? 0 : 3),
     logLevel: c.AIDPROOF_LOG_LEVEL,
   };
 }

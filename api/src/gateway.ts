@@ -7,6 +7,7 @@ import { openEvidenceStore } from "./store/openStore";
 import type { EvidenceStore } from "./store/evidenceStore";
 import { Batcher } from "./batcher/batcher";
 import { Indexer } from "./indexer/indexer";
+import { FinalityTracker } from "./batcher/finality";
 import { ClaimReader } from "./services/claimReader";
 import { ClaimService } from "./services/claimService";
 import { EvidenceService } from "./services/evidenceService";
@@ -74,10 +75,17 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     () => batcher.itemAccepted(),
     config.deadlineMarginSeconds,
   );
+  const finality = new FinalityTracker(
+    db,
+    chain,
+    config.finalityDepth,
+    log.child({ component: "finality" }),
+    (claimId) => evidence.forgetClaim(claimId),
+  );
   const app = createApp({
     claims: new ClaimService(db, chain, reader),
     evidence,
-    receipts: new ReceiptService(db, chain),
+    receipts: new ReceiptService(db, chain, finality),
     batches: new BatchService(db),
     store,
     chain,
@@ -94,6 +102,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
   });
   batcher.start();
   indexer.start();
+  finality.start();
   const server = await serve(app, {
     host: config.host,
     port: config.port,
@@ -115,7 +124,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      if (!(await settledWithin(Promise.all([batcher.stop(), indexer.stop()]), CHAIN_WORK_STOP_MS)))
+      if (!(await settledWithin(Promise.all([batcher.stop(), indexer.stop(), finality.stop()]), CHAIN_WORK_STOP_MS)))
         log.warn("chain work still waiting after 3 s (chain unreachable?): left to the next start's reconciliation");
       chain.destroy();
       await store.close();

@@ -184,6 +184,7 @@ export class Batcher {
         this._db.markBatchAnchored(root, {
           txHash,
           blockNumber: onChain.anchoredBlock,
+          blockHash: await this._chain.blockHash(onChain.anchoredBlock),
           blockTime: onChain.anchoredAt,
           batchIndex: onChain.index,
         });

@@ -131,7 +131,7 @@ export class ChainAdapter {
     const wallet = new Wallet(gatewayKey, this.provider);
     this.gatewayAddress = wallet.address;
     this.signer = new NonceManager(wallet);
-    this._sender = new SerialSender(this.signer);
+    this._sender = new SerialSender(this.signer, this.provider);
     this.consortium = Consortium__factory.connect(addresses.consortium, this.signer);
     this.evidenceRegistry = EvidenceRegistry__factory.connect(addresses.evidenceRegistry, this.signer);
     this.claimRegistry = ClaimRegistry__factory.connect(addresses.claimRegistry, this.signer);
@@ -202,7 +202,9 @@ export class ChainAdapter {
   }
 
   /** Relays a claimant-signed FileClaim; resolves with the new claim id once mined. */
-  async fileClaimFor(input: SignedFileClaim): Promise<{ claimId: string; txHash: string; blockNumber: number }> {
+  async fileClaimFor(
+    input: SignedFileClaim,
+  ): Promise<{ claimId: string; txHash: string; blockNumber: number; blockHash: string }> {
     return onChain(async () => {
       const tx = await this._sender.send(() =>
         this.claimRegistry.fileClaimFor(
@@ -226,7 +228,12 @@ export class ChainAdapter {
       const filed = receipt.logs
         .map((log) => this.claimRegistry.interface.parseLog(log))
         .find((parsed) => parsed?.name === "ClaimFiled");
-      return { claimId: filed!.args.claimId.toString(), txHash: tx.hash, blockNumber: receipt.blockNumber };
+      return {
+        claimId: filed!.args.claimId.toString(),
+        txHash: tx.hash,
+        blockNumber: receipt.blockNumber,
+        blockHash: receipt.blockHash,
+      };
     }).catch((error: DomainError) => {
       this.resetNonce();
       throw error;
@@ -243,6 +250,15 @@ export class ChainAdapter {
 
   async validatorEncryptionKeys(): Promise<string[]> {
     return (await this.consortiumInfo()).members.map((m) => m.encryptionKey);
+  }
+
+  /** The hash of block `n` of the chain as the node has it now, or undefined beyond its head. */
+  async blockHash(n: number): Promise<string> {
+    return onChain(async () => {
+      const hash = (await this.provider.getBlock(n))?.hash;
+      if (!hash) throw new DomainError("CHAIN_UNAVAILABLE", `block ${n} is not on the chain`);
+      return hash;
+    });
   }
 
   async blockNumber(): Promise<number> {

@@ -21,6 +21,8 @@ export interface EvidenceRow {
   createdAt: number;
   batchRoot: string | null;
   leafIndex: number | null;
+  /** Why the item will never be anchored (its claim was rolled back off the chain); null otherwise. */
+  dropped?: string | null;
 }
 
 export type BatchStatus = "built" | "sent" | "anchored" | "confirmed" | "rejected" | "abandoned";
@@ -41,6 +43,9 @@ export interface BatchRow {
   batchIndex: number | null;
   createdAt: number;
   anchoredAt: number | null;
+  blockHash: string | null;
+  /** Deep enough below the head that the chain will not roll it back (AIDPROOF_FINALITY_DEPTH). */
+  final: boolean;
 }
 
 export interface AttestationRow {
@@ -92,9 +97,10 @@ CREATE TABLE IF NOT EXISTS evidence (
   created_at INTEGER NOT NULL,
   batch_root TEXT,
   leaf_index INTEGER,
+  dropped TEXT,
   UNIQUE (claimant, nonce)
 );
-CREATE INDEX IF NOT EXISTS evidence_pending ON evidence (seq) WHERE batch_root IS NULL;
+CREATE INDEX IF NOT EXISTS evidence_pending ON evidence (seq) WHERE batch_root IS NULL AND dropped IS NULL;
 CREATE INDEX IF NOT EXISTS evidence_by_batch ON evidence (batch_root, leaf_index);
 CREATE INDEX IF NOT EXISTS evidence_by_claim ON evidence (claim_id);
 CREATE TABLE IF NOT EXISTS batches (
@@ -110,8 +116,20 @@ CREATE TABLE IF NOT EXISTS batches (
   block_time INTEGER,
   batch_index INTEGER,
   created_at INTEGER NOT NULL,
-  anchored_at INTEGER
+  anchored_at INTEGER,
+  block_hash TEXT,
+  final INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS relayed_claims (
+  claim_id TEXT NOT NULL,
+  claimant TEXT NOT NULL,
+  tx_hash TEXT NOT NULL,
+  block_number INTEGER NOT NULL,
+  block_hash TEXT NOT NULL,
+  status TEXT NOT NULL,
+  PRIMARY KEY (claim_id, tx_hash)
+);
+CREATE INDEX IF NOT EXISTS relayed_claims_open ON relayed_claims (status) WHERE status = 'pending';
 CREATE INDEX IF NOT EXISTS batches_by_status ON batches (status);
 CREATE TABLE IF NOT EXISTS excluded_leaves (
   root TEXT NOT NULL,
@@ -148,7 +166,7 @@ CREATE TABLE IF NOT EXISTS claim_events (
   PRIMARY KEY (block_number, log_index)
 );
 CREATE INDEX IF NOT EXISTS claim_events_by_claim ON claim_events (claim_id, block_number, log_index);
-CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, block INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, block INTEGER NOT NULL, hash TEXT);
 `;
 
 type Raw = Record<string, unknown>;
@@ -169,6 +187,7 @@ function evidenceFromRow(r: Raw): EvidenceRow {
     createdAt: r.created_at as number,
     batchRoot: (r.batch_root as string | null) ?? null,
     leafIndex: (r.leaf_index as number | null) ?? null,
+    dropped: (r.dropped as string | null) ?? null,
   };
 }
 
@@ -187,6 +206,8 @@ function batchFromRow(r: Raw): BatchRow {
     batchIndex: (r.batch_index as number | null) ?? null,
     createdAt: r.created_at as number,
     anchoredAt: (r.anchored_at as number | null) ?? null,
+    blockHash: (r.block_hash as string | null) ?? null,
+    final: r.final === 1,
   };
 }
 
@@ -202,6 +223,14 @@ function claimFromRow(r: Raw): ClaimRow {
     evidenceRoot: (r.evidence_root as string | null) ?? null,
     updatedBlock: r.updated_block as number,
   };
+}
+
+/** A claim as the chain returns it, as the read model keeps it (a zero evidence root is none). */
+export function claimRowOf(
+  claim: Omit<ClaimRow, "evidenceRoot" | "updatedBlock"> & { evidenceRoot: string },
+  updatedBlock: number,
+): ClaimRow {
+  return { ...claim, evidenceRoot: /^0x0+$/.test(claim.evidenceRoot) ? null : claim.evidenceRoot, updatedBlock };
 }
 
 export class DuplicateNonceError extends Error {}
@@ -263,12 +292,18 @@ export class AidProofDb {
   }
 
   pendingCount(): number {
-    return (this._statement("SELECT COUNT(*) AS n FROM evidence WHERE batch_root IS NULL").get() as { n: number }).n;
+    return (
+      this._statement("SELECT COUNT(*) AS n FROM evidence WHERE batch_root IS NULL AND dropped IS NULL").get() as {
+        n: number;
+      }
+    ).n;
   }
 
   pendingEvidence(limit: number): EvidenceRow[] {
     return (
-      this._statement("SELECT * FROM evidence WHERE batch_root IS NULL ORDER BY seq LIMIT ?").all(limit) as Raw[]
+      this._statement("SELECT * FROM evidence WHERE batch_root IS NULL AND dropped IS NULL ORDER BY seq LIMIT ?").all(
+        limit,
+      ) as Raw[]
     ).map(evidenceFromRow);
   }
 
@@ -301,15 +336,91 @@ export class AidProofDb {
 
   markBatchAnchored(
     root: string,
-    anchor: { txHash: string | null; blockNumber: number; blockTime: number; batchIndex: number },
+    anchor: { txHash: string | null; blockNumber: number; blockHash: string; blockTime: number; batchIndex: number },
   ): void {
     this._db
       .prepare(
         `UPDATE batches SET status = CASE WHEN status IN ('confirmed', 'rejected') THEN status ELSE 'anchored' END,
-           tx_hash = COALESCE(?, tx_hash), block_number = ?, block_time = ?, batch_index = ?, anchored_at = COALESCE(anchored_at, ?)
+           tx_hash = COALESCE(?, tx_hash), block_number = ?, block_hash = ?, block_time = ?, batch_index = ?,
+           anchored_at = COALESCE(anchored_at, ?)
          WHERE root = ?`,
       )
-      .run(anchor.txHash, anchor.blockNumber, anchor.blockTime, anchor.batchIndex, Date.now(), root);
+      .run(anchor.txHash, anchor.blockNumber, anchor.blockHash, anchor.blockTime, anchor.batchIndex, Date.now(), root);
+  }
+
+  /** Batches anchored but not final yet (all anchored ones with `all`): the finality tracker checks them. */
+  anchoredBatches(all: boolean): BatchRow[] {
+    return (
+      this._statement(
+        `SELECT * FROM batches WHERE block_number IS NOT NULL AND status != 'abandoned' ${all ? "" : "AND final = 0"} ORDER BY created_at`,
+      ).all() as Raw[]
+    ).map(batchFromRow);
+  }
+
+  markBatchFinal(root: string): void {
+    this._statement("UPDATE batches SET final = 1 WHERE root = ?").run(root);
+  }
+
+  /**
+   * The chain lost this batch's anchor (rolled back): it is given up like an abandoned one, its
+   * items go back to the outbox, and the validators' verdicts recorded for it are forgotten.
+   */
+  rollBackBatch(root: string): void {
+    this._db.transaction(() => {
+      this.abandonBatch(root);
+      this._statement("DELETE FROM attestations WHERE root = ?").run(root);
+      this._statement("DELETE FROM excluded_leaves WHERE root = ?").run(root);
+    })();
+  }
+
+  /** A claim this gateway relayed, tracked until final. */
+  addRelayedClaim(claim: {
+    claimId: string;
+    claimant: string;
+    txHash: string;
+    blockNumber: number;
+    blockHash: string;
+  }): void {
+    this._statement(
+      `INSERT OR REPLACE INTO relayed_claims (claim_id, claimant, tx_hash, block_number, block_hash, status)
+       VALUES (?, ?, ?, ?, ?, 'pending')`,
+    ).run(claim.claimId, claim.claimant, claim.txHash, claim.blockNumber, claim.blockHash);
+  }
+
+  pendingRelayedClaims(): {
+    claimId: string;
+    claimant: string;
+    txHash: string;
+    blockNumber: number;
+    blockHash: string;
+  }[] {
+    return (
+      this._statement("SELECT * FROM relayed_claims WHERE status = 'pending' ORDER BY block_number").all() as Raw[]
+    ).map((r) => ({
+      claimId: r.claim_id as string,
+      claimant: r.claimant as string,
+      txHash: r.tx_hash as string,
+      blockNumber: r.block_number as number,
+      blockHash: r.block_hash as string,
+    }));
+  }
+
+  markRelayedClaim(claimId: string, txHash: string, status: "final" | "rolled_back"): void {
+    this._statement("UPDATE relayed_claims SET status = ? WHERE claim_id = ? AND tx_hash = ?").run(
+      status,
+      claimId,
+      txHash,
+    );
+  }
+
+  /**
+   * A relayed claim the chain rolled back: its claimant's items not yet batched are dropped with a
+   * reason, never batched with others. Returns how many.
+   */
+  dropClaimEvidence(claimId: string, claimant: string, reason: string): number {
+    return this._statement(
+      "UPDATE evidence SET dropped = ? WHERE claim_id = ? AND claimant = ? AND batch_root IS NULL AND dropped IS NULL",
+    ).run(reason, claimId, claimant).changes;
   }
 
   setBatchStatus(root: string, status: "confirmed" | "rejected"): void {
@@ -448,17 +559,16 @@ export class AidProofDb {
     }));
   }
 
-  cursor(name: string): number | undefined {
-    return (this._statement("SELECT block FROM cursors WHERE name = ?").get(name) as { block: number } | undefined)
-      ?.block;
+  /** The last block indexed under `name`, with its hash (to notice the chain no longer has it). */
+  cursor(name: string): { block: number; hash: string | null } | undefined {
+    return this._statement("SELECT block, hash FROM cursors WHERE name = ?").get(name) as
+      { block: number; hash: string | null } | undefined;
   }
 
-  setCursor(name: string, block: number): void {
-    this._db
-      .prepare(
-        "INSERT INTO cursors (name, block) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET block = excluded.block",
-      )
-      .run(name, block);
+  setCursor(name: string, block: number, hash: string): void {
+    this._statement(
+      "INSERT INTO cursors (name, block, hash) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET block = excluded.block, hash = excluded.hash",
+    ).run(name, block, hash);
   }
 
   /** Runs `work` in one transaction. */
@@ -466,9 +576,16 @@ export class AidProofDb {
     return this._db.transaction(work)();
   }
 
+  /** The read model's claim `claimId` replaced by the chain's (or removed when the chain has none). */
+  replaceClaim(claimId: string, claim: ClaimRow | undefined): void {
+    if (claim) this.upsertClaim(claim);
+    else this._statement("DELETE FROM claims WHERE claim_id = ?").run(claimId);
+  }
+
   /** Drops the read model (claims, events, attestations, cursors): the indexer rebuilds it from block 0. */
   resetReadModel(): void {
-    this._db.exec("DELETE FROM claims; DELETE FROM claim_events; DELETE FROM attestations; DELETE FROM cursors;");
+    this._db.exec(`DELETE FROM claims; DELETE FROM claim_events; DELETE FROM attestations; DELETE FROM cursors;
+      DELETE FROM excluded_leaves; UPDATE batches SET status = 'anchored' WHERE status IN ('confirmed', 'rejected');`);
   }
 
   ping(): boolean {

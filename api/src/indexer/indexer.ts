@@ -1,5 +1,5 @@
 import type { Log } from "ethers";
-import type { AidProofDb } from "../db/database";
+import { claimRowOf, type AidProofDb } from "../db/database";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import type { Logger } from "../logger";
 
@@ -50,7 +50,15 @@ export class Indexer {
   /** Indexes every block up to the current head; returns the last block indexed. */
   async syncOnce(): Promise<number> {
     const head = await this._chain.blockNumber();
-    let from = (this._db.cursor(CURSOR) ?? this._fromBlock - 1) + 1;
+    let cursor = this._db.cursor(CURSOR);
+    if (cursor && (cursor.block > head || (await this._chain.blockHash(cursor.block)) !== cursor.hash)) {
+      // The chain no longer has the block last indexed (a reorg, or a node restarted from an older
+      // state): the read model follows the chain, not its memory.
+      this._log.warn({ cursor: cursor.block, head }, "the chain rolled back below the indexed block; re-indexing");
+      this._db.resetReadModel();
+      cursor = undefined;
+    }
+    let from = (cursor?.block ?? this._fromBlock - 1) + 1;
     while (from <= head) {
       const to = Math.min(head, from + MAX_RANGE - 1);
       const logs = await this._chain.provider.getLogs({
@@ -58,18 +66,14 @@ export class Indexer {
         fromBlock: from,
         toBlock: to,
       });
+      const toHash = await this._chain.blockHash(to);
       const touchedClaims = this._apply(logs);
       const claims = await Promise.all([...touchedClaims].map((id) => this._chain.claim(BigInt(id))));
       this._db.transaction(() => {
         for (const c of claims) {
-          if (c)
-            this._db.upsertClaim({
-              ...c,
-              evidenceRoot: /^0x0+$/.test(c.evidenceRoot) ? null : c.evidenceRoot,
-              updatedBlock: to,
-            });
+          if (c) this._db.upsertClaim(claimRowOf(c, to));
         }
-        this._db.setCursor(CURSOR, to);
+        this._db.setCursor(CURSOR, to, toHash);
       });
       from = to + 1;
     }

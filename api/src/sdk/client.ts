@@ -34,7 +34,11 @@ export interface ChainPin {
 
 export interface ReceiptView {
   receiptId: string;
-  status: "pending" | "anchored" | "confirmed" | "rejected";
+  status: "pending" | "anchored" | "confirmed" | "rejected" | "refused";
+  /** Blocks from the anchor's to the head; confirmed and rejected come only once final. */
+  confirmations?: number;
+  final?: boolean;
+  reason?: string;
   claimId: string;
   cid: string;
   contentHash: string;
@@ -212,7 +216,7 @@ export class AidProofClient {
   /** Polls until the receipt reaches `status` (anchored, or confirmed by M validators). */
   async waitForReceipt(receiptId: string, status: "anchored" | "confirmed", timeoutMs = 60_000): Promise<ReceiptView> {
     const until = Date.now() + timeoutMs;
-    const rank = { pending: 0, anchored: 1, confirmed: 2, rejected: 2 };
+    const rank = { pending: 0, anchored: 1, confirmed: 2, rejected: 2, refused: 2 };
     for (;;) {
       const receipt = await this.receipt(receiptId);
       if (rank[receipt.status] >= rank[status]) return receipt;

@@ -1,4 +1,4 @@
-import type { AidProofDb, ClaimRow } from "../db/database";
+import { claimRowOf, type AidProofDb, type ClaimRow } from "../db/database";
 import type { ChainAdapter } from "../chain/chainAdapter";
 
 interface ReadSlot {
@@ -56,11 +56,7 @@ export class ClaimReader {
   private async _read(claimId: string): Promise<ClaimRow | undefined> {
     const onChain = await this._chain.claim(BigInt(claimId));
     if (!onChain) return undefined;
-    const row: ClaimRow = {
-      ...onChain,
-      evidenceRoot: /^0x0+$/.test(onChain.evidenceRoot) ? null : onChain.evidenceRoot,
-      updatedBlock: 0, // the indexer overwrites it with the block it saw the claim at
-    };
+    const row = claimRowOf(onChain, 0); // the indexer overwrites the block with the one it saw the claim at
     if (!this._db.claim(claimId)) this._db.upsertClaim(row);
     return row;
   }

@@ -30,6 +30,8 @@ export class ClaimService {
 
   async file(input: SignedFileClaim) {
     const filed = await this._chain.fileClaimFor(input);
+    // Followed until final: a dev chain can still lose the block (see FinalityTracker).
+    this._db.addRelayedClaim({ ...filed, claimant: input.claimant });
     const claim = await this._reader.claim(filed.claimId);
     return { ...publicClaim(claim!), txHash: filed.txHash, blockNumber: filed.blockNumber };
   }

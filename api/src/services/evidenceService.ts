@@ -140,17 +140,26 @@ export class EvidenceService {
       checkClaimTakesEvidence(claimId, claim.state);
     });
     stillOpen.catch(() => undefined); // awaited before commit; an upload that fails earlier never does
-    let claimant = this._claimants.get(claimId);
-    if (!claimant) {
-      const claim = this._db.claim(claimId) ?? (await current);
+    let claimant = this._claimants.get(claimId) ?? this._db.claim(claimId)?.claimant;
+    if (claimant?.toLowerCase() !== signer) {
+      // Unknown here, or another claimant: a claim id the chain rolled back and gave to someone else
+      // must not refuse its new claimant on the word of a cache. The chain decides.
+      const claim = await current;
       if (!claim) throw claimNotFound(claimId);
       claimant = claim.claimant;
+    }
+    if (!this._claimants.has(claimId)) {
       if (this._claimants.size >= CLAIMANT_CACHE_SIZE) this._claimants.delete(this._claimants.keys().next().value!);
       this._claimants.set(claimId, claimant);
     }
     checkSignerIsClaimant(signer, claimant);
     if (this._db.nonceUsed(claimant, input.nonce.toString())) throw nonceUsed(input.nonce);
     return { claimant, stillOpen };
+  }
+
+  /** Drops what is cached of a claim the chain rolled back. */
+  forgetClaim(claimId: string): void {
+    this._claimants.delete(claimId);
   }
 
   /**

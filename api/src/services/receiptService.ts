@@ -5,7 +5,12 @@ import { buildEvidenceTree, EVIDENCE_LEAF_ENCODING } from "../chain/evidenceLeaf
 import { batchHeader, type EvidenceTree } from "../chain/evidenceTree";
 import type { ProofBundle } from "../verify/evidence";
 
-export type ReceiptStatus = "pending" | "anchored" | "confirmed" | "rejected";
+/**
+ * pending: accepted, not anchored yet. anchored: on chain, not final or not judged yet (see
+ * `confirmations`). confirmed / rejected: final, and the members' verdict on this item. refused: it
+ * will never be anchored (`reason`, e.g. its claim was rolled back off the chain).
+ */
+export type ReceiptStatus = "pending" | "anchored" | "confirmed" | "rejected" | "refused";
 
 export interface Receipt {
   receiptId: string;
@@ -20,6 +25,11 @@ export interface Receipt {
   batchRoot: string | null;
   proof?: ProofBundle;
   attestations?: { validator: string; valid: boolean; txHash: string; blockNumber: number }[];
+  /** Blocks from the anchor's to the head, the anchor's included. */
+  confirmations?: number;
+  /** Deep enough that the chain will not roll the anchor back (AIDPROOF_FINALITY_DEPTH). */
+  final?: boolean;
+  reason?: string;
 }
 
 const TREE_CACHE_SIZE = 64;
@@ -31,6 +41,8 @@ export class ReceiptService {
   constructor(
     private readonly _db: AidProofDb,
     private readonly _chain: ChainAdapter,
+    /** The chain's head as the finality tracker last saw it. */
+    private readonly _finality: { readonly head: number },
   ) {}
 
   receipt(receiptId: string): Receipt {
@@ -49,17 +61,17 @@ export class ReceiptService {
       acceptedAt: new Date(item.createdAt).toISOString(),
       batchRoot: item.batchRoot,
     };
+    if (item.dropped) return { ...base, status: "refused", reason: item.dropped };
     if (!batch || batch.blockNumber === null) return base;
     const proof = this.bundle(item, batch);
+    const confirmations = Math.max(0, this._finality.head - batch.blockNumber + 1);
+    // A verdict counts only once the anchor is final: before that the chain may still lose it.
+    const judged = batch.final && (batch.status === "confirmed" || batch.status === "rejected");
     // A confirming verdict may name some leaves invalid: those items are rejected, the others stand.
     const excluded = batch.status === "confirmed" && this._db.isExcluded(batch.root, proof.leafHash);
-    const status: ReceiptStatus = excluded
-      ? "rejected"
-      : batch.status === "confirmed" || batch.status === "rejected"
-        ? batch.status
-        : "anchored";
-    const receipt: Receipt = { ...base, status, proof };
-    if (status !== "anchored") receipt.attestations = this._db.attestations(batch.root).map(publicAttestation);
+    const status: ReceiptStatus = !judged ? "anchored" : excluded ? "rejected" : (batch.status as ReceiptStatus);
+    const receipt: Receipt = { ...base, status, proof, confirmations, final: batch.final };
+    if (batch.status !== "anchored") receipt.attestations = this._db.attestations(batch.root).map(publicAttestation);
     return receipt;
   }
 

@@ -115,6 +115,8 @@ export class ValidatorNode {
   private _running = false;
   private _loop: Promise<void> | undefined;
   private _cursor: number;
+  /** The hash of the cursor's block: a different one means the chain was rolled back or reorganized. */
+  private _cursorHash: string | undefined;
   /** Batches anchored and not yet attested by this member, in anchor order. */
   private _queue: AnchoredBatch[] = [];
   /** `claimant:nonce` of every item of every readable batch, mapped to where it was first anchored. */
@@ -140,7 +142,7 @@ export class ValidatorNode {
       pollingInterval: 100,
     });
     this._signer = new NonceManager(new Wallet(privateKey, this._provider));
-    this._sender = new SerialSender(this._signer);
+    this._sender = new SerialSender(this._signer, this._provider);
     this._evidence = EvidenceRegistry__factory.connect(_addresses.evidenceRegistry, this._signer);
     this._claims = ClaimRegistry__factory.connect(_addresses.claimRegistry, this._provider);
     this._signatures = new EvidenceSignatureVerifier(_chainId, _addresses.evidenceRegistry);
@@ -199,7 +201,9 @@ export class ValidatorNode {
   /** Follows the chain to its head, then judges and attests every batch it can. */
   async processNewBatches(): Promise<void> {
     const head = await this._provider.getBlockNumber();
-    if (head < this._cursor) this._restartFromScratch(head);
+    const cursorHash =
+      this._cursor >= this._fromBlock ? (await this._provider.getBlock(this._cursor))?.hash : undefined;
+    if (head < this._cursor || cursorHash !== this._cursorHash) this._restartFromScratch(head);
     for (let from = this._cursor + 1; from <= head; from += this._options.logRangeBlocks) {
       await this._follow(from, Math.min(head, from + this._options.logRangeBlocks - 1));
     }
@@ -208,8 +212,13 @@ export class ValidatorNode {
 
   /** The chain is behind what this node saw (a reset or a rollback): forget it all and re-read. */
   private _restartFromScratch(head: number): void {
-    this._log.warn({ head, cursor: this._cursor }, "chain is behind this validator's cursor; re-reading it");
+    this._log.warn(
+      { head, cursor: this._cursor },
+      "the chain no longer has this validator's cursor block; re-reading it",
+    );
     this._cursor = this._fromBlock - 1;
+    this._cursorHash = undefined;
+    this._signer.reset(); // its nonce may be ahead of the chain's now
     this._queue = [];
     this._nonces.clear();
     this._timeline.clear();
@@ -242,6 +251,7 @@ export class ValidatorNode {
       });
     }
     this._cursor = to;
+    this._cursorHash = (await this._provider.getBlock(to))?.hash ?? undefined;
   }
 
   private async _judgeQueue(): Promise<void> {
