@@ -123,11 +123,15 @@ describe("gateway API fuzzing (every OpenAPI operation)", function () {
         fc.dictionary(fc.string({ maxLength: 8 }), nasty, { maxKeys: 3 }),
         contentTypes,
         bodies,
-        async (op, values, extraQuery, contentType, body) => {
+        fc.boolean(),
+        async (op, values, extraQuery, contentType, body, encodePath) => {
           let path = op.path;
           const query = new URLSearchParams();
+          // Raw path values keep what a careless client sends: a lone "%", "%00" and the like.
+          const inPath = (v: string) =>
+            encodePath ? encodeURIComponent(v) : v.replace(/[^\x21-\x7e]|[/?#]/gu, encodeURIComponent);
           op.parameters.forEach((p, i) => {
-            if (p.in === "path") path = path.replace(`{${p.name}}`, encodeURIComponent(values[i]));
+            if (p.in === "path") path = path.replace(`{${p.name}}`, inPath(values[i]));
             else query.set(p.name, values[i]);
           });
           for (const [k, v] of Object.entries(extraQuery)) query.set(k, v);

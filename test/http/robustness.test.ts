@@ -143,6 +143,15 @@ describe("gateway robustness (bad input is a 4xx in the JSON shape, never a cras
     });
   });
 
+  describe("paths", () => {
+    it("answers a NUL byte in a CID and broken percent-encoding with 400, not 500", async () => {
+      const nul = await rawRequest(url, "GET /ipfs/%00?format=raw HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      expect([nul.status, errorCode(nul)]).to.deep.equal([400, "INVALID_CID"]);
+      const percent = await rawRequest(url, "GET /claims/% HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      expect([percent.status, errorCode(percent)]).to.deep.equal([400, "MALFORMED_REQUEST"]);
+    });
+  });
+
   describe("what Node's HTTP parser refuses", () => {
     const cases: [string, string, number, string][] = [
       ["an oversized URL", `GET /claims/${"1".repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`, 431, "HEADERS_TOO_LARGE"],

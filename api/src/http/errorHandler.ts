@@ -79,7 +79,12 @@ export function createErrorHandler(log: Logger): ErrorRequestHandler {
       res.destroy();
       return;
     }
-    let domain = error instanceof DomainError ? error : fromBodyParser(error);
+    let domain =
+      error instanceof DomainError
+        ? error
+        : error instanceof URIError // a path with broken percent-encoding
+          ? new DomainError("MALFORMED_REQUEST", "the request path is not valid percent-encoding")
+          : fromBodyParser(error);
     if (!domain) {
       log.error({ err: error, url: req.originalUrl }, "unexpected error");
       domain = new DomainError("INTERNAL_ERROR", "internal error");

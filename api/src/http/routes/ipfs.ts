@@ -30,15 +30,20 @@ export function ipfsRouter(store: EvidenceStore): Router {
   router.get("/ipfs/:cid", async (req, res) => {
     const format = requestedFormat(req);
     const cid = req.params.cid;
-    res.set("X-Ipfs-Roots", cid);
-    res.set("Cache-Control", "public, max-age=29030400, immutable");
+    // Headers only once the store has parsed the CID: raw input in a header (a NUL byte) is a 500.
+    const immutable = (type: string, extension: string) =>
+      res
+        .type(type)
+        .set("X-Ipfs-Roots", cid)
+        .set("Cache-Control", "public, max-age=29030400, immutable")
+        .set("Content-Disposition", `attachment; filename="${cid}.${extension}"`);
     if (format === "raw") {
       const block = await store.getBlock(cid);
-      res.type(RAW_BLOCK).set("Content-Disposition", `attachment; filename="${cid}.bin"`).send(Buffer.from(block));
+      immutable(RAW_BLOCK, "bin").send(Buffer.from(block));
       return;
     }
     const car = await store.exportCar(cid);
-    res.type(CAR_DFS_DUPS).set("Content-Disposition", `attachment; filename="${cid}.car"`);
+    immutable(CAR_DFS_DUPS, "car");
     for await (const chunk of car) {
       if (!res.write(chunk)) await new Promise((resolve) => res.once("drain", resolve));
     }
