@@ -81,6 +81,12 @@ export function toDomainError(error: unknown): DomainError {
 }
 
 /** Awaits `work`, translating failures with {@link toDomainError}. */
+/**
+ * How long an anchor's receipt is awaited before the batcher looks again: an anchor mines within a
+ * block or two, and one the node lost (killed before mining it) is then re-sent instead of waited for.
+ */
+const ANCHOR_RECEIPT_MS = 20_000;
+
 export async function onChain<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -157,7 +163,7 @@ export class ChainAdapter {
       );
       return {
         hash: tx.hash,
-        wait: () => onChain(async () => (await this.provider.waitForTransaction(tx.hash, 1, 120_000))!),
+        wait: () => onChain(async () => (await this.provider.waitForTransaction(tx.hash, 1, ANCHOR_RECEIPT_MS))!),
       };
     });
   }
