@@ -74,8 +74,8 @@ async function main(): Promise<void> {
   say(
     `try: npx aidproof verify ${bundles[0]} --consortium ${descriptorFile} --rpc ${rpc} --file ${join(out, files[0].name)}`,
   );
-  say(`or in a browser: ${gateway}/verify (drop ${bundles[0]} and ${join(out, files[0].name)})`);
-  say(`the claim's public timeline: ${gateway}/verify#claim=${claimId}`);
+  say(`or in a browser: ${gateway}/verify/ (drop ${bundles[0]} and ${join(out, files[0].name)})`);
+  say(`the claim's public timeline: ${gateway}/verify/#claim=${claimId}`);
   if (!check.ok) process.exitCode = 1;
 }
 
