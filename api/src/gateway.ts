@@ -82,10 +82,11 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     log.child({ component: "finality" }),
     (claimId) => evidence.forgetClaim(claimId),
   );
+  const receipts = new ReceiptService(db, chain, finality);
   const app = createApp({
-    claims: new ClaimService(db, chain, reader),
+    claims: new ClaimService(db, chain, reader, receipts),
     evidence,
-    receipts: new ReceiptService(db, chain, finality),
+    receipts,
     batches: new BatchService(db),
     store,
     chain,

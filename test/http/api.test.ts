@@ -283,6 +283,12 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
         [bad, good].map((r) => client.waitForReceipt(r.body.receiptId as string, "confirmed")),
       );
       expect([badReceipt.status, goodReceipt.status]).to.deep.equal(["rejected", "confirmed"]);
+      const listed = (await get(`/claims/${claimId}`)).body.evidence as { receiptId: string; status: string }[];
+      const statusOf = (id: string) => listed.find((e) => e.receiptId === id)?.status;
+      expect([statusOf(badReceipt.receiptId), statusOf(goodReceipt.receiptId)]).to.deep.equal([
+        "rejected",
+        "confirmed",
+      ]);
       expect(
         (await verifyEvidenceBundle(goodReceipt.proof, { descriptor: stack.descriptor, rpcUrl: stack.rpcUrl })).ok,
       ).to.equal(true);

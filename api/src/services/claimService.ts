@@ -1,5 +1,6 @@
 import { DomainError } from "../errors";
-import type { AidProofDb, BatchRow, ClaimRow } from "../db/database";
+import type { AidProofDb, ClaimRow } from "../db/database";
+import type { ReceiptService } from "./receiptService";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import type { ClaimReader } from "./claimReader";
 import type { SignedFileClaim } from "../chain/typedData";
@@ -26,6 +27,7 @@ export class ClaimService {
     private readonly _db: AidProofDb,
     private readonly _chain: ChainAdapter,
     private readonly _reader: ClaimReader,
+    private readonly _receipts: ReceiptService,
   ) {}
 
   async file(input: SignedFileClaim) {
@@ -39,26 +41,17 @@ export class ClaimService {
   async get(claimId: string) {
     const claim = await this._reader.claim(claimId);
     if (!claim) throw new DomainError("CLAIM_NOT_FOUND", `no claim ${claimId}`, { claimId });
-    const batches = new Map<string, BatchRow | undefined>();
-    const evidence = this._db.claimEvidence(claimId).map((e) => {
-      if (e.batchRoot && !batches.has(e.batchRoot)) batches.set(e.batchRoot, this._db.batch(e.batchRoot));
-      const batch = e.batchRoot ? batches.get(e.batchRoot) : undefined;
-      return {
-        receiptId: e.receiptId,
-        cid: e.cid,
-        contentHash: e.contentHash,
-        kind: e.kind === 1 ? "private" : "public",
-        size: e.size,
-        acceptedAt: new Date(e.createdAt).toISOString(),
-        batchRoot: e.batchRoot,
-        status:
-          !batch || batch.blockNumber === null
-            ? "pending"
-            : batch.status === "sent" || batch.status === "built"
-              ? "anchored"
-              : batch.status,
-      };
-    });
+    // Each item's status as its receipt has it: final before confirmed, excluded leaves rejected.
+    const evidence = this._db.claimEvidence(claimId).map((e) => ({
+      receiptId: e.receiptId,
+      cid: e.cid,
+      contentHash: e.contentHash,
+      kind: e.kind === 1 ? "private" : "public",
+      size: e.size,
+      acceptedAt: new Date(e.createdAt).toISOString(),
+      batchRoot: e.batchRoot,
+      status: this._receipts.receipt(e.receiptId).status,
+    }));
     const history = this._db.claimEvents(claimId).map((e) => ({
       event: e.name,
       blockNumber: e.blockNumber,
