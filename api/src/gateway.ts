@@ -60,7 +60,9 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
   const descriptor = await describeDeployment(
     chain.provider,
     { chainId: chain.chainId, deploymentBlock: chainConfig.deploymentBlock, contracts: chainConfig.addresses },
-    { name: config.consortiumName, rpcUrl: config.publicRpcUrl ?? chainConfig.rpcUrl },
+    // The gateway's own RPC URL goes into the public descriptor only for the embedded dev chain: an
+    // external chain's may carry credentials; a consortium names its public one.
+    { name: config.consortiumName, rpcUrl: config.publicRpcUrl ?? (config.rpcUrl ? undefined : chainConfig.rpcUrl) },
   );
   const metrics = new Metrics();
   const batcher = new Batcher(db, store, chain, config.batch, log.child({ component: "batcher" }), metrics);

@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../scripts/support/ports";
 import { anvilBinary } from "../../api/src/node/anvil";
-import { exited, run, startProcess } from "../support/processes";
+import { exited, rpcAnswers, run, startProcess } from "../support/processes";
 
 const START = [require.resolve("ts-node/dist/bin.js"), "scripts/start.ts"];
 const READY = /npm run demo/;
@@ -18,20 +18,6 @@ async function terminated(stack: { child: ChildProcess; output: () => string }):
   stack.child.kill("SIGTERM");
   const [code, signal] = (await ended) as [number | null, string | null];
   return code === null ? `signal ${signal}: ${stack.output()}` : `code ${code}`;
-}
-
-async function rpcAnswers(url: string): Promise<boolean> {
-  try {
-    await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}',
-      signal: AbortSignal.timeout(2_000),
-    });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function alive(pid: number): boolean {

@@ -3,21 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../../scripts/support/ports";
-import { exited, run, startProcess } from "../support/processes";
-import { cli } from "../support/processes";
-
-async function rpcAnswers(url: string): Promise<boolean> {
-  try {
-    await fetch(url, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}',
-    });
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { cli, exited, rpcAnswers, run, startProcess } from "../support/processes";
 
 describe("npm start + npm run demo (end to end)", function () {
   this.timeout(300_000);

@@ -75,3 +75,18 @@ export function exited(child: ChildProcess): Promise<number | null> {
     ? Promise.resolve(child.exitCode)
     : new Promise((done) => child.once("exit", (code) => done(code)));
 }
+
+/** Whether a JSON-RPC node answers on `url` (a chain node left running, or not). */
+export async function rpcAnswers(url: string): Promise<boolean> {
+  try {
+    await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}',
+      signal: AbortSignal.timeout(2_000),
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -75,8 +75,9 @@ describe("verifier page (/verify, headless chromium)", function () {
     await page.locator("#pin", { hasText: "chain" }).waitFor();
     await page.setInputFiles("#bundle", write(`${screenshot}.json`, bundle));
     if (file) await page.setInputFiles("#file", write(`${screenshot}.bin`, file));
-    await page.keyboard.press("Tab"); // keyboard-usable: focus moves through the controls
-    await page.click("#verify");
+    // Keyboard-usable: the Verify button takes focus and Enter runs it, no pointer needed.
+    await page.focus("#verify");
+    await page.keyboard.press("Enter");
     const verdict = page.locator("#result .verdict");
     await verdict.waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(ARTIFACTS, `${screenshot}.png`), fullPage: true });

@@ -320,7 +320,7 @@ export function buildProgram(): Command {
         const result = await verifyEvidenceBundle(bundle, {
           descriptor,
           unpinned: opts.unpinned,
-          rpcUrl: global.rpc ?? descriptor?.rpcUrl ?? "http://127.0.0.1:8545",
+          rpcUrl: rpcFor(global, descriptor),
           file,
         });
         if (opts.memberKey) {

@@ -1,5 +1,6 @@
 import type { Log } from "ethers";
 import { claimRowOf, type AidProofDb } from "../db/database";
+import { eventArgs } from "../verify/timeline";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import type { Logger } from "../logger";
 
@@ -92,19 +93,13 @@ export class Indexer {
           if (!parsed) continue;
           const claimId = parsed.args.claimId.toString();
           touched.add(claimId);
-          const args = Object.fromEntries(
-            parsed.fragment.inputs.map((input, i) => {
-              const value = parsed.args[i];
-              return [input.name, typeof value === "bigint" ? value.toString() : value];
-            }),
-          );
           this._db.addClaimEvent({
             claimId,
             blockNumber: log.blockNumber,
             logIndex: log.index,
             txHash: log.transactionHash,
             name: parsed.name,
-            args,
+            args: eventArgs(parsed),
           });
           continue;
         }

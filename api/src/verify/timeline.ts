@@ -1,4 +1,4 @@
-import { toBeHex, zeroPadValue, type Provider } from "ethers";
+import { toBeHex, zeroPadValue, type LogDescription, type Provider } from "ethers";
 import { ClaimRegistry__factory, JuryCourt__factory } from "../../../typechain-types";
 import type { ConsortiumDescriptor } from "./descriptor";
 
@@ -13,6 +13,16 @@ export interface TimelineEntry {
 }
 
 const LOG_RANGE = 10_000;
+
+/** A parsed event's arguments by name, uint256 values as exact decimal strings. */
+export function eventArgs(parsed: LogDescription): Record<string, string | number | boolean> {
+  return Object.fromEntries(
+    parsed.fragment.inputs.map((input, i) => {
+      const value = parsed.args[i] as unknown;
+      return [input.name, typeof value === "bigint" ? value.toString() : (value as string | number | boolean)];
+    }),
+  );
+}
 const claims = ClaimRegistry__factory.createInterface();
 const jury = JuryCourt__factory.createInterface();
 
@@ -49,19 +59,13 @@ export async function claimTimeline(
   return logs.flatMap((log) => {
     const parsed = (log.address.toLowerCase() === claimRegistry ? claims : jury).parseLog(log);
     if (!parsed) return [];
-    const args = Object.fromEntries(
-      parsed.fragment.inputs.map((input, i) => {
-        const value = parsed.args[i] as unknown;
-        return [input.name, typeof value === "bigint" ? value.toString() : (value as string | number | boolean)];
-      }),
-    );
     return [
       {
         blockNumber: log.blockNumber,
         time: times.get(log.blockNumber)!,
         txHash: log.transactionHash,
         event: parsed.name,
-        args,
+        args: eventArgs(parsed),
       },
     ];
   });
