@@ -75,26 +75,27 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         uint256 claimId,
         Decision decision,
         bytes32 evidenceRoot,
-        uint128 amount
+        uint128 amount,
+        bytes32 reasonHash
     ) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
         Claim storage c = _requireState(claimId, ClaimState.UnderReview, _decisionTarget(decision));
         if (
             evidenceRoot == bytes32(0) ||
+            reasonHash == bytes32(0) ||
             (decision == Decision.Approve && (amount == 0 || amount > c.amountRequested)) ||
             (decision == Decision.Reject && amount != 0) ||
             decision == Decision.None
-        ) revert ClaimRegistryInvalidDecision(claimId, decision, evidenceRoot, amount);
+        ) revert ClaimRegistryInvalidDecision(claimId, decision, evidenceRoot, amount, reasonHash);
         // Once per claim and admission: a member removed and admitted again may endorse anew.
         uint64 admission = _admissionOf(msg.sender);
         if (_endorsedUnder[claimId][msg.sender] == admission) revert ClaimRegistryAlreadyEndorsed(claimId, msg.sender);
 
         _endorsedUnder[claimId][msg.sender] = admission;
-        Votes storage endorsements_ = _endorsements[claimId][_decisionKey(decision, evidenceRoot, amount)];
+        Votes storage endorsements_ = _endorsements[claimId][_decisionKey(decision, evidenceRoot, amount, reasonHash)];
         _castVote(endorsements_, msg.sender);
-        emit ClaimEndorsed(claimId, msg.sender, decision, evidenceRoot, amount);
+        emit ClaimEndorsed(claimId, msg.sender, decision, evidenceRoot, amount, reasonHash);
 
-        uint256 count = _countVotes(endorsements_);
-        if (count >= _threshold()) _decide(claimId, c, decision, evidenceRoot, amount);
+        if (_countVotes(endorsements_) >= _threshold()) _decide(claimId, c, decision, evidenceRoot, amount, reasonHash);
     }
 
     /// @inheritdoc IClaimRegistry
@@ -102,13 +103,14 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         uint256 claimId,
         Decision decision,
         bytes32 evidenceRoot,
-        uint128 amount
+        uint128 amount,
+        bytes32 reasonHash
     ) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
         Claim storage c = _requireState(claimId, ClaimState.UnderReview, _decisionTarget(decision));
-        uint256 count = _countVotes(_endorsements[claimId][_decisionKey(decision, evidenceRoot, amount)]);
+        uint256 count = _countVotes(_endorsements[claimId][_decisionKey(decision, evidenceRoot, amount, reasonHash)]);
         uint256 quorum = _threshold();
         if (count < quorum) revert ClaimRegistryQuorumNotReached(claimId, count, quorum);
-        _decide(claimId, c, decision, evidenceRoot, amount);
+        _decide(claimId, c, decision, evidenceRoot, amount, reasonHash);
     }
 
     /// @inheritdoc IClaimRegistry
@@ -133,11 +135,10 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
 
     /// @inheritdoc IClaimRegistry
     function applyJuryOutcome(uint256 claimId, bool overturned) external onlyConsortiumRole(AidProofRoles.JURY_COURT) {
-        Claim storage c = _transition(
-            claimId,
-            ClaimState.Disputed,
-            overturned ? ClaimState.Approved : ClaimState.Rejected
-        );
+        Claim storage c = _requireClaim(claimId);
+        // Upheld, a claim returns to the decision disputed: a rejection approves nothing.
+        ClaimState outcome = overturned || c.amountApproved > 0 ? ClaimState.Approved : ClaimState.Rejected;
+        _transition(claimId, ClaimState.Disputed, outcome);
         if (overturned) c.amountApproved = c.amountRequested;
         c.decidedAt = uint48(block.timestamp);
         _pausedTimeAtDecision[claimId] = _pausedTime();
@@ -148,11 +149,17 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
     function recordPayout(
         uint256 claimId,
         bytes32 paymentReference
-    ) external onlyConsortiumRole(AidProofRoles.GATEWAY) {
+    ) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
         if (paymentReference == bytes32(0)) revert ClaimRegistryEmptyPaymentReference(claimId);
-        Claim storage c = _transition(claimId, ClaimState.Approved, ClaimState.Paid);
+        Claim storage c = _requireState(claimId, ClaimState.Approved, ClaimState.Paid);
+        // Paying a partial approval would end the claimant's right to dispute it: wait out the window.
+        if (!c.disputed && c.amountApproved < c.amountRequested) {
+            uint256 closesAt = _disputeClosesAt(claimId, c);
+            if (block.timestamp <= closesAt) revert ClaimRegistryDisputeWindowOpen(claimId, closesAt);
+        }
+        _transition(claimId, ClaimState.Approved, ClaimState.Paid);
         c.paymentReference = paymentReference;
-        emit ClaimPaid(claimId, c.amountApproved, paymentReference);
+        emit ClaimPaid(claimId, c.amountApproved, paymentReference, msg.sender);
     }
 
     /// @inheritdoc IClaimRegistry
@@ -170,9 +177,10 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         uint256 claimId,
         Decision decision,
         bytes32 evidenceRoot,
-        uint128 amount
+        uint128 amount,
+        bytes32 reasonHash
     ) external view returns (address[] memory) {
-        return _endorsements[claimId][_decisionKey(decision, evidenceRoot, amount)].voters;
+        return _endorsements[claimId][_decisionKey(decision, evidenceRoot, amount, reasonHash)].voters;
     }
 
     /// @inheritdoc IClaimRegistry
@@ -208,12 +216,20 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
 
     function _dispute(uint256 claimId, Claim storage c) private {
         if (c.disputed) revert ClaimRegistryAlreadyDisputed(claimId);
-        _requireState(claimId, ClaimState.Rejected, ClaimState.Disputed);
-        // The window does not run while the consortium is paused: it is extended by the paused time.
-        uint256 closesAt = uint256(c.decidedAt) + _disputeWindow + (_pausedTime() - _pausedTimeAtDecision[claimId]);
+        ClaimState from = c.state;
+        if (from != ClaimState.Rejected && from != ClaimState.Approved)
+            revert ClaimRegistryInvalidTransition(claimId, from, ClaimState.Disputed);
+        if (from == ClaimState.Approved && c.amountApproved == c.amountRequested)
+            revert ClaimRegistryApprovedInFull(claimId, c.amountApproved);
+        uint256 closesAt = _disputeClosesAt(claimId, c);
         if (block.timestamp > closesAt) revert ClaimRegistryDisputeWindowClosed(claimId, closesAt);
         c.disputed = true;
-        _transition(claimId, ClaimState.Rejected, ClaimState.Disputed);
+        _transition(claimId, from, ClaimState.Disputed);
+    }
+
+    /// @dev The window does not run while the consortium is paused: it is extended by the paused time.
+    function _disputeClosesAt(uint256 claimId, Claim storage c) private view returns (uint256) {
+        return uint256(c.decidedAt) + _disputeWindow + (_pausedTime() - _pausedTimeAtDecision[claimId]);
     }
 
     function _decide(
@@ -221,14 +237,16 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         Claim storage c,
         Decision decision,
         bytes32 evidenceRoot,
-        uint128 amount
+        uint128 amount,
+        bytes32 reasonHash
     ) private {
         _transition(claimId, ClaimState.UnderReview, _decisionTarget(decision));
         c.evidenceRoot = evidenceRoot;
+        c.reasonHash = reasonHash;
         c.amountApproved = amount;
         c.decidedAt = uint48(block.timestamp);
         _pausedTimeAtDecision[claimId] = _pausedTime();
-        emit ClaimDecided(claimId, decision, evidenceRoot, amount);
+        emit ClaimDecided(claimId, decision, evidenceRoot, amount, reasonHash);
     }
 
     function _useClaimantSignature(
@@ -264,7 +282,12 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         return decision == Decision.Approve ? ClaimState.Approved : ClaimState.Rejected;
     }
 
-    function _decisionKey(Decision decision, bytes32 evidenceRoot, uint128 amount) private pure returns (bytes32) {
-        return keccak256(abi.encode(decision, evidenceRoot, amount));
+    function _decisionKey(
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount,
+        bytes32 reasonHash
+    ) private pure returns (bytes32) {
+        return keccak256(abi.encode(decision, evidenceRoot, amount, reasonHash));
     }
 }

@@ -1,9 +1,11 @@
-import { ethers } from "hardhat";
+import { ethers, network } from "hardhat";
+import { setBalance } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { SigningKey, id } from "ethers";
 import { deployAidProof, type Deployment } from "../scripts/deploy/deployAidProof";
 
 export const DISPUTE_WINDOW = 7 * 24 * 3600;
+export const ANNOUNCEMENT_PERIOD = 14 * 24 * 3600;
 
 /** A deterministic compressed secp256k1 public key for test members. */
 export function encryptionKeyFor(label: string): string {
@@ -32,6 +34,15 @@ export async function deployAidProofFixture(): Promise<AidProofFixture> {
     threshold: 2,
     gateways: [gateway.address],
     disputeWindowSeconds: DISPUTE_WINDOW,
+    announcementPeriodSeconds: ANNOUNCEMENT_PERIOD,
   });
   return { ...deployment, deployer, validators, gateway, outsider, claimant, spare };
+}
+
+/** The jury court's own address, impersonated: the only account holding JURY_COURT. */
+export async function juryCourtSigner(f: AidProofFixture): Promise<HardhatEthersSigner> {
+  const address = f.addresses.juryCourt;
+  await network.provider.request({ method: "hardhat_impersonateAccount", params: [address] });
+  await setBalance(address, 10n ** 18n);
+  return ethers.getSigner(address);
 }

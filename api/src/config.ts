@@ -37,9 +37,16 @@ export const configSchema = z
     AIDPROOF_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     AIDPROOF_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(300_000),
     AIDPROOF_VALIDATORS: boolean.default(true),
+    AIDPROOF_ANNOUNCER: boolean.default(true),
     AIDPROOF_VALIDATOR_GIVE_UP_MS: z.coerce.number().int().min(0).default(120_000),
     AIDPROOF_DEADLINE_MARGIN_SECONDS: z.coerce.number().int().min(0).default(60),
     AIDPROOF_FINALITY_DEPTH: z.coerce.number().int().min(0).max(10_000).optional(),
+    AIDPROOF_DISPUTE_WINDOW_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(14 * 24 * 3600),
+    AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
     AIDPROOF_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
@@ -66,6 +73,7 @@ export interface ContractAddresses {
   evidenceRegistry: string;
   claimRegistry: string;
   juryCourt: string;
+  announcementRegistry: string;
 }
 
 export interface Config {
@@ -92,6 +100,8 @@ export interface Config {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   runValidators: boolean;
+  /** Whether this gateway publishes each closed period's announcement. */
+  runAnnouncer: boolean;
   /** How long a validator waits for unreachable content before judging it missing. */
   validatorGiveUpMs: number;
   /** How long before its signed deadline an upload must arrive, so its batch is anchored in time. */
@@ -102,13 +112,22 @@ export interface Config {
    * dev chain, which can lose its last second of blocks when killed.
    */
   finalityDepth: number;
+  /** Dispute window and announcement period of a local deployment (the chain holds a deployed one's). */
+  disputeWindowSeconds: number;
+  announcementPeriodSeconds: number;
   logLevel: RawConfig["AIDPROOF_LOG_LEVEL"];
 }
 
 export const deploymentRecordSchema = z.object({
   chainId: z.string().regex(/^\d+$/),
   deploymentBlock: z.number().int().nonnegative(),
-  addresses: z.object({ consortium: address, evidenceRegistry: address, claimRegistry: address, juryCourt: address }),
+  addresses: z.object({
+    consortium: address,
+    evidenceRegistry: address,
+    claimRegistry: address,
+    juryCourt: address,
+    announcementRegistry: address,
+  }),
 });
 
 export type DeploymentRecord = z.infer<typeof deploymentRecordSchema>;
@@ -151,6 +170,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     validatorGiveUpMs: c.AIDPROOF_VALIDATOR_GIVE_UP_MS,
     deadlineMarginSeconds: c.AIDPROOF_DEADLINE_MARGIN_SECONDS,
     finalityDepth: c.AIDPROOF_FINALITY_DEPTH ?? (c.AIDPROOF_RPC_URL ? 0 : 3),
+    runAnnouncer: c.AIDPROOF_ANNOUNCER,
+    disputeWindowSeconds: c.AIDPROOF_DISPUTE_WINDOW_SECONDS,
+    announcementPeriodSeconds: c.AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS,
     logLevel: c.AIDPROOF_LOG_LEVEL,
   };
 }

@@ -19,6 +19,10 @@ import { serve } from "./http/server";
 import { describeDeployment, type ConsortiumDescriptor } from "./verify/descriptor";
 import type { Logger } from "./logger";
 import { settledWithin } from "./node/bounded";
+import { computeEvidenceSet, type EvidenceSetSource } from "./evidence/evidenceSet";
+import { ReasonService } from "./services/reasonService";
+import { AnnouncementService } from "./announcements/announcementService";
+import { Announcer } from "./announcements/announcer";
 
 export interface GatewayChain {
   rpcUrl: string;
@@ -85,8 +89,28 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     (claimId) => evidence.forgetClaim(claimId),
   );
   const receipts = new ReceiptService(db, chain, finality);
+  const evidenceSets: EvidenceSetSource = {
+    provider: chain.provider,
+    contracts: chainConfig.addresses,
+    deploymentBlock: chainConfig.deploymentBlock,
+    fetch: (cid) => readAll(store, cid),
+  };
+  const announcer = new Announcer(
+    chain,
+    store,
+    {
+      provider: chain.provider,
+      chainId: chain.chainId,
+      contracts: chainConfig.addresses,
+      deploymentBlock: chainConfig.deploymentBlock,
+      evidenceItemCount: async (claimId) => (await computeEvidenceSet(evidenceSets, claimId)).items.length,
+    },
+    log.child({ component: "announcer" }),
+  );
   const app = createApp({
-    claims: new ClaimService(db, chain, reader, receipts),
+    claims: new ClaimService(db, chain, reader, receipts, evidenceSets),
+    reasons: new ReasonService(store),
+    announcements: new AnnouncementService(chain, store, chainConfig.deploymentBlock),
     evidence,
     receipts,
     batches: new BatchService(db),
@@ -106,6 +130,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
   batcher.start();
   indexer.start();
   finality.start();
+  if (config.runAnnouncer) announcer.start();
   const server = await serve(app, {
     host: config.host,
     port: config.port,
@@ -127,11 +152,22 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      if (!(await settledWithin(Promise.all([batcher.stop(), indexer.stop(), finality.stop()]), CHAIN_WORK_STOP_MS)))
+      if (
+        !(await settledWithin(
+          Promise.all([batcher.stop(), indexer.stop(), finality.stop(), announcer.stop()]),
+          CHAIN_WORK_STOP_MS,
+        ))
+      )
         log.warn("chain work still waiting after 3 s (chain unreachable?): left to the next start's reconciliation");
       chain.destroy();
       await store.close();
       await db.close();
     },
   };
+}
+
+async function readAll(store: EvidenceStore, cid: string): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of store.get(cid)) parts.push(chunk);
+  return Buffer.concat(parts);
 }

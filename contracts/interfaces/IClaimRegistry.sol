@@ -3,9 +3,11 @@ pragma solidity 0.8.28;
 
 /**
  * @title IClaimRegistry
- * @notice The claim lifecycle: Filed -> UnderReview -> Approved | Rejected; Rejected -> Disputed ->
- * (jury) -> Approved | Rejected; Approved -> Paid. No personal data on chain: a claim holds a plan id,
- * amounts, hashes and the CID of its (encrypted) metadata.
+ * @notice The claim lifecycle: Filed -> UnderReview -> Approved | Rejected; Rejected, or Approved for
+ * less than asked -> Disputed -> (jury) -> Approved (in full) | back to the decision disputed;
+ * Approved -> Paid. No personal data on chain: a claim holds a plan id, amounts, hashes and the CID
+ * of its (encrypted) metadata. A review decision binds the claim's evidence-set root and the hash
+ * of its public reason document, so the reason published is the one M members endorsed.
  */
 interface IClaimRegistry {
     enum ClaimState {
@@ -25,7 +27,8 @@ interface IClaimRegistry {
     }
 
     /// @notice A claim as stored. `disputed` is set once a dispute was raised (a claim is disputed at
-    /// most once); `evidenceRoot` is the evidence-set root the final review decision committed to.
+    /// most once); `evidenceRoot` is the evidence-set root the final review decision committed to and
+    /// `reasonHash` the SHA-256 of its public reason document (the digest of its raw-leaf CID).
     struct Claim {
         address claimant;
         uint64 planId;
@@ -36,6 +39,7 @@ interface IClaimRegistry {
         uint48 filedAt;
         uint48 decidedAt;
         bytes32 evidenceRoot;
+        bytes32 reasonHash;
         bytes32 paymentReference;
         string metadataCid;
     }
@@ -56,14 +60,21 @@ interface IClaimRegistry {
         address indexed validator,
         Decision decision,
         bytes32 evidenceRoot,
-        uint128 amount
+        uint128 amount,
+        bytes32 reasonHash
     );
     /// @notice Emitted when M validators' endorsements made a review decision final.
-    event ClaimDecided(uint256 indexed claimId, Decision decision, bytes32 evidenceRoot, uint128 amount);
+    event ClaimDecided(
+        uint256 indexed claimId,
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount,
+        bytes32 reasonHash
+    );
     /// @notice Emitted when the jury court applied a jury outcome.
     event ClaimJuryOutcomeApplied(uint256 indexed claimId, bool overturned);
-    /// @notice Emitted when the payout of an approved claim was recorded.
-    event ClaimPaid(uint256 indexed claimId, uint128 amount, bytes32 paymentReference);
+    /// @notice Emitted when a member recorded the payout of an approved claim.
+    event ClaimPaid(uint256 indexed claimId, uint128 amount, bytes32 paymentReference, address indexed payer);
 
     /// @notice Claimants are externally owned accounts: `claimant` has code.
     error ClaimRegistryContractClaimant(address claimant);
@@ -77,8 +88,15 @@ interface IClaimRegistry {
     error ClaimRegistryExpiredSignature(uint256 deadline);
     /// @notice The signature is not `signer`'s over this message (wrong signer, chain, contract or field).
     error ClaimRegistryInvalidSignature(address signer);
-    /// @notice Approve needs 0 < amount <= requested, Reject needs amount 0; both a non-zero evidence root.
-    error ClaimRegistryInvalidDecision(uint256 claimId, Decision decision, bytes32 evidenceRoot, uint128 amount);
+    /// @notice Approve needs 0 < amount <= requested, Reject needs amount 0; both a non-zero evidence
+    /// root and reason hash.
+    error ClaimRegistryInvalidDecision(
+        uint256 claimId,
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount,
+        bytes32 reasonHash
+    );
     /// @notice `validator` endorsed this claim's review already.
     error ClaimRegistryAlreadyEndorsed(uint256 claimId, address validator);
     /// @notice Fewer current validators endorsed this decision than the threshold.
@@ -89,6 +107,10 @@ interface IClaimRegistry {
     error ClaimRegistryDisputeWindowClosed(uint256 claimId, uint256 closesAt);
     /// @notice The claim was disputed once already.
     error ClaimRegistryAlreadyDisputed(uint256 claimId);
+    /// @notice The claim was approved for everything asked: there is nothing to dispute.
+    error ClaimRegistryApprovedInFull(uint256 claimId, uint128 amount);
+    /// @notice A partial approval is paid only once its dispute window closed at `closesAt`.
+    error ClaimRegistryDisputeWindowOpen(uint256 claimId, uint256 closesAt);
     /// @notice A payout needs a non-zero payment reference.
     error ClaimRegistryEmptyPaymentReference(uint256 claimId);
 
@@ -109,25 +131,41 @@ interface IClaimRegistry {
     /// @notice Filed -> UnderReview. VALIDATOR only.
     function startReview(uint256 claimId) external;
 
-    /// @notice Endorses a review decision; the M-th matching endorsement from current validators makes
-    /// it final. Conflicting endorsements are recorded and count only for their own decision. VALIDATOR only, once
-    /// per claim and admission; an endorsement counts only while its giver is a member under that admission.
-    function endorse(uint256 claimId, Decision decision, bytes32 evidenceRoot, uint128 amount) external;
+    /// @notice Endorses a review decision over the claim's evidence-set root, the amount and the hash
+    /// of the public reason document; the M-th matching endorsement from current validators makes it
+    /// final. Conflicting endorsements are recorded and count only for their own decision. VALIDATOR
+    /// only, once per claim and admission; an endorsement counts only while its giver is a member
+    /// under that admission.
+    function endorse(
+        uint256 claimId,
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount,
+        bytes32 reasonHash
+    ) external;
 
     /// @notice Makes a decision final that reached the quorum after membership or threshold changed. VALIDATOR only.
-    function finalize(uint256 claimId, Decision decision, bytes32 evidenceRoot, uint128 amount) external;
+    function finalize(
+        uint256 claimId,
+        Decision decision,
+        bytes32 evidenceRoot,
+        uint128 amount,
+        bytes32 reasonHash
+    ) external;
 
-    /// @notice Rejected -> Disputed, by the claimant within the dispute window (extended by any time
-    /// the consortium spent paused since the decision).
+    /// @notice Rejected, or Approved for less than asked -> Disputed, by the claimant within the
+    /// dispute window (extended by any time the consortium spent paused since the decision).
     function dispute(uint256 claimId) external;
 
-    /// @notice Rejected -> Disputed on the claimant's EIP-712 `DisputeClaim` signature. GATEWAY only.
+    /// @notice {dispute} on the claimant's EIP-712 `DisputeClaim` signature. GATEWAY only.
     function disputeFor(uint256 claimId, uint256 nonce, uint256 deadline, bytes calldata signature) external;
 
-    /// @notice Disputed -> Approved (overturned, at the requested amount) or Rejected. JURY_COURT only.
+    /// @notice Disputed -> Approved at the requested amount (overturned), or back to the decision
+    /// disputed: Rejected, or Approved at the amount approved. JURY_COURT only.
     function applyJuryOutcome(uint256 claimId, bool overturned) external;
 
-    /// @notice Approved -> Paid, once, with the off-chain payment reference. GATEWAY only.
+    /// @notice Approved -> Paid, once, with the off-chain payment reference, by the member that paid.
+    /// A partial approval not disputed is paid only after its dispute window. VALIDATOR only.
     function recordPayout(uint256 claimId, bytes32 paymentReference) external;
 
     /// @notice The claim; reverts with {ClaimRegistryUnknownClaim} for unknown ids.
@@ -141,7 +179,8 @@ interface IClaimRegistry {
         uint256 claimId,
         Decision decision,
         bytes32 evidenceRoot,
-        uint128 amount
+        uint128 amount,
+        bytes32 reasonHash
     ) external view returns (address[] memory);
 
     /// @notice Seconds after a rejection during which the claimant may dispute.

@@ -55,6 +55,7 @@ async function main(): Promise<void> {
     threshold: 2,
     gateways: [gateway.address],
     disputeWindowSeconds: 7 * 86400,
+    announcementPeriodSeconds: 14 * 86400,
   });
 
   // --- evidence anchoring
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
   const steps: [string, bigint][] = [];
   const step = async (name: string, tx: Promise<ContractTransactionResponse>) => steps.push([name, await gasOf(tx)]);
   const root = id("evidence-set");
+  const REASON = id("reason document");
   await step("fileClaim (claimant direct)", d.claimRegistry.connect(claimant).fileClaim(1, 300_000, CID));
   const message = {
     claimant: claimant.address,
@@ -151,8 +153,8 @@ async function main(): Promise<void> {
     d.claimRegistry.connect(gateway).fileClaimFor(claimant.address, 1, 300_000, CID, 0, message.deadline, signature),
   );
   await step("startReview", d.claimRegistry.connect(v1).startReview(1));
-  await step("endorse", d.claimRegistry.connect(v1).endorse(1, 2, root, 0));
-  await step("endorse (M-th, finalizes)", d.claimRegistry.connect(v2).endorse(1, 2, root, 0));
+  await step("endorse", d.claimRegistry.connect(v1).endorse(1, 2, root, 0, REASON));
+  await step("endorse (M-th, finalizes)", d.claimRegistry.connect(v2).endorse(1, 2, root, 0, REASON));
   await step("dispute", d.claimRegistry.connect(claimant).dispute(1));
   const pool = jurors.slice(0, 10).map((j) => j.address);
   const deadline = (await time.latest()) + 3600;
@@ -171,7 +173,15 @@ async function main(): Promise<void> {
   await step("submitTally", d.juryCourt.connect(gateway).submitTally(1, tally));
   await step("confirmTally", d.juryCourt.connect(v1).confirmTally(1, tally));
   await step("confirmTally (M-th, applies outcome)", d.juryCourt.connect(v2).confirmTally(1, tally));
-  await step("recordPayout", d.claimRegistry.connect(gateway).recordPayout(1, id("payment-1")));
+  await step("recordPayout", d.claimRegistry.connect(v3).recordPayout(1, id("payment-1")));
+  const [, periodEnd] = await d.announcementRegistry.periodBounds(0);
+  await time.increaseTo(periodEnd);
+  await step("publish announcement", d.announcementRegistry.connect(gateway).publish(0, id("announcement"), 2, CID));
+  await step("attest announcement", d.announcementRegistry.connect(v1).attest(0, id("announcement"), true));
+  await step(
+    "attest announcement (M-th, confirms)",
+    d.announcementRegistry.connect(v2).attest(0, id("announcement"), true),
+  );
 
   // Explicit finalize: quorum reached only after the threshold was lowered.
   await d.claimRegistry.connect(v1).startReview(2);
@@ -182,10 +192,10 @@ async function main(): Promise<void> {
     await (await d.consortium.connect(v1).execute(pid)).wait();
   };
   await govern(ProposalAction.SetThreshold, proposalParams.threshold(3));
-  await d.claimRegistry.connect(v1).endorse(2, 1, root, 300_000);
-  await d.claimRegistry.connect(v2).endorse(2, 1, root, 300_000);
+  await d.claimRegistry.connect(v1).endorse(2, 1, root, 300_000, REASON);
+  await d.claimRegistry.connect(v2).endorse(2, 1, root, 300_000, REASON);
   await govern(ProposalAction.SetThreshold, proposalParams.threshold(2));
-  await step("finalize (after threshold change)", d.claimRegistry.connect(v3).finalize(2, 1, root, 300_000));
+  await step("finalize (after threshold change)", d.claimRegistry.connect(v3).finalize(2, 1, root, 300_000, REASON));
   const anchored = await d.evidenceRegistry.queryFilter(d.evidenceRegistry.filters.BatchAnchored());
   const [small, large] = [anchored[0].args, anchored[anchored.length - 1].args];
   await step("attestBatch", d.evidenceRegistry.connect(v1).attestBatch(small.root, true, []));

@@ -1,9 +1,11 @@
 import { getCreateAddress, id, type Signer } from "ethers";
 import {
+  AnnouncementRegistry__factory,
   ClaimRegistry__factory,
   Consortium__factory,
   EvidenceRegistry__factory,
   JuryCourt__factory,
+  type AnnouncementRegistry,
   type ClaimRegistry,
   type Consortium,
   type EvidenceRegistry,
@@ -28,6 +30,8 @@ export interface DeploymentConfig {
   threshold: number;
   gateways: string[];
   disputeWindowSeconds: number;
+  /** Length of an announcement period: 14 days in the plan this project serves. */
+  announcementPeriodSeconds: number;
 }
 
 export interface DeploymentAddresses {
@@ -35,6 +39,7 @@ export interface DeploymentAddresses {
   evidenceRegistry: string;
   claimRegistry: string;
   juryCourt: string;
+  announcementRegistry: string;
 }
 
 export interface Deployment {
@@ -42,6 +47,7 @@ export interface Deployment {
   evidenceRegistry: EvidenceRegistry;
   claimRegistry: ClaimRegistry;
   juryCourt: JuryCourt;
+  announcementRegistry: AnnouncementRegistry;
   addresses: DeploymentAddresses;
   chainId: bigint;
   /** First block that can hold AidProof events: where indexers start. */
@@ -49,7 +55,7 @@ export interface Deployment {
 }
 
 /**
- * Deploys the four contracts wired together. The consortium's constructor grants JURY_COURT to the
+ * Deploys the five contracts wired together. The consortium's constructor grants JURY_COURT to the
  * jury court's address, predicted from the deployer's nonce, so no account ever holds an admin role.
  */
 export async function deployAidProof(deployer: Signer, config: DeploymentConfig): Promise<Deployment> {
@@ -73,17 +79,33 @@ export async function deployAidProof(deployer: Signer, config: DeploymentConfig)
   });
   const juryCourt = await new JuryCourt__factory(deployer).deploy(consortium, claimRegistry, { nonce: firstNonce + 3 });
 
-  const deployed = [consortium, evidenceRegistry, claimRegistry, juryCourt];
+  const announcementRegistry = await new AnnouncementRegistry__factory(deployer).deploy(
+    consortium,
+    config.announcementPeriodSeconds,
+    { nonce: firstNonce + 4 },
+  );
+
+  const deployed = [consortium, evidenceRegistry, claimRegistry, juryCourt, announcementRegistry];
   await Promise.all(deployed.map((c) => c.waitForDeployment()));
   const addresses: DeploymentAddresses = {
     consortium: await consortium.getAddress(),
     evidenceRegistry: await evidenceRegistry.getAddress(),
     claimRegistry: await claimRegistry.getAddress(),
     juryCourt: await juryCourt.getAddress(),
+    announcementRegistry: await announcementRegistry.getAddress(),
   };
   if (addresses.juryCourt !== juryCourtAddress) {
     throw new Error(`deployAidProof: jury court at ${addresses.juryCourt}, expected ${juryCourtAddress}`);
   }
   const { chainId } = await provider.getNetwork();
-  return { consortium, evidenceRegistry, claimRegistry, juryCourt, addresses, chainId, deploymentBlock };
+  return {
+    consortium,
+    evidenceRegistry,
+    claimRegistry,
+    juryCourt,
+    announcementRegistry,
+    addresses,
+    chainId,
+    deploymentBlock,
+  };
 }

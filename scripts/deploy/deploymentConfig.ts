@@ -20,6 +20,12 @@ export const deploymentConfigSchema = z
     threshold: z.number().int().min(1),
     gateways: z.array(address),
     disputeWindowSeconds: z.number().int().nonnegative(),
+    /** The plan announced twice a month: 14 days by default. */
+    announcementPeriodSeconds: z
+      .number()
+      .int()
+      .positive()
+      .default(14 * 24 * 3600),
   })
   .refine((c) => c.threshold <= c.members.length, {
     message: "threshold must not exceed the number of members",

@@ -33,6 +33,7 @@ describe("claimCall", () => {
             filedAt: uint(48),
             decidedAt: uint(48),
             evidenceRoot: bytes32,
+            reasonHash: bytes32,
             paymentReference: bytes32,
             metadataCid: fc.string({ maxLength: 120, unit: "grapheme" }),
           }),
@@ -46,6 +47,8 @@ describe("claimCall", () => {
               amountApproved: claim.amountApproved.toString(),
               metadataCid: claim.metadataCid,
               evidenceRoot: claim.evidenceRoot,
+              reasonHash: claim.reasonHash,
+              paymentReference: claim.paymentReference,
             });
           },
         ),
@@ -55,7 +58,20 @@ describe("claimCall", () => {
 
     it("rejects a truncated result", () => {
       const encoded = registry.encodeFunctionResult("claim", [
-        [`0x${"11".repeat(20)}`, 1n, 1, false, 1n, 0n, 1n, 0n, `0x${"00".repeat(32)}`, `0x${"00".repeat(32)}`, "bafy"],
+        [
+          `0x${"11".repeat(20)}`,
+          1n,
+          1,
+          false,
+          1n,
+          0n,
+          1n,
+          0n,
+          `0x${"00".repeat(32)}`,
+          `0x${"00".repeat(32)}`,
+          `0x${"00".repeat(32)}`,
+          "bafy",
+        ],
       ]);
       expect(() => decodeClaimResult(encoded.slice(0, encoded.length - 64))).to.throw(RangeError);
       expect(() => decodeClaimResult(encoded.slice(0, 200))).to.throw(RangeError);

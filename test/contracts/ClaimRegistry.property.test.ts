@@ -1,15 +1,15 @@
 import { expect } from "chai";
 import fc from "fast-check";
-import { ethers, network } from "hardhat";
-import { loadFixture, setBalance, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { id } from "ethers";
-import { DISPUTE_WINDOW, deployAidProofFixture, type AidProofFixture } from "../fixtures";
+import { DISPUTE_WINDOW, deployAidProofFixture, juryCourtSigner, type AidProofFixture } from "../fixtures";
 import type { ClaimRegistry } from "../../typechain-types";
 
 const State = { None: 0, Filed: 1, UnderReview: 2, Approved: 3, Rejected: 4, Disputed: 5, Paid: 6 } as const;
 const THRESHOLD = 2;
 const ROOTS = [id("root-a"), id("root-b")];
+const REASON = id("reason document");
 
 interface ModelClaim {
   state: number;
@@ -116,7 +116,7 @@ class EndorseCommand implements fc.AsyncCommand<Model, Real> {
             };
     const v = r.f.validators[this.validator];
     await expectOutcome(
-      () => r.claims.connect(v).endorse(this.claimId, decision, ROOTS[this.root], amount),
+      () => r.claims.connect(v).endorse(this.claimId, decision, ROOTS[this.root], amount, REASON),
       outcome,
       r,
     );
@@ -125,7 +125,7 @@ class EndorseCommand implements fc.AsyncCommand<Model, Real> {
     }
   }
   toString = () =>
-    `endorse(${this.claimId}, v${this.validator}, ${this.approve ? "approve" : "reject"}, r${this.root})`;
+    `endorse(${this.claimId}, v${this.validator}, ${this.approve ? "approve" : "reject"}, r${this.root}, REASON)`;
 }
 
 class DisputeCommand implements fc.AsyncCommand<Model, Real> {
@@ -143,16 +143,18 @@ class DisputeCommand implements fc.AsyncCommand<Model, Real> {
         ? { error: "ClaimRegistryNotClaimant" }
         : c.disputed
           ? { error: "ClaimRegistryAlreadyDisputed" }
-          : c.state !== State.Rejected
-            ? { error: "ClaimRegistryInvalidTransition" }
-            : nextTimestamp > c.decidedAt + DISPUTE_WINDOW
-              ? { error: "ClaimRegistryDisputeWindowClosed" }
-              : {
-                  ok: () => {
-                    c.state = State.Disputed;
-                    c.disputed = true;
-                  },
-                };
+          : c.state === State.Approved // the model approves in full
+            ? { error: "ClaimRegistryApprovedInFull" }
+            : c.state !== State.Rejected
+              ? { error: "ClaimRegistryInvalidTransition" }
+              : nextTimestamp > c.decidedAt + DISPUTE_WINDOW
+                ? { error: "ClaimRegistryDisputeWindowClosed" }
+                : {
+                    ok: () => {
+                      c.state = State.Disputed;
+                      c.disputed = true;
+                    },
+                  };
     const caller = this.byClaimant ? r.f.claimant : r.f.outsider;
     await expectOutcome(() => r.claims.connect(caller).dispute(this.claimId), outcome, r);
   }
@@ -183,7 +185,11 @@ class PayoutCommand implements fc.AsyncCommand<Model, Real> {
   async run(m: Model, r: Real) {
     const c = claimAt(m, this.claimId);
     const outcome = transition(c, State.Approved, (claim) => (claim.state = State.Paid));
-    await expectOutcome(() => r.claims.connect(r.f.gateway).recordPayout(this.claimId, id("payment")), outcome, r);
+    await expectOutcome(
+      () => r.claims.connect(r.f.validators[0]).recordPayout(this.claimId, id("payment")),
+      outcome,
+      r,
+    );
   }
   toString = () => `payout(${this.claimId})`;
 }
@@ -195,14 +201,6 @@ class WarpCommand implements fc.AsyncCommand<Model, Real> {
     await time.increase(this.days * 24 * 3600);
   }
   toString = () => `warp(${this.days}d)`;
-}
-
-/** The jury court's own address, impersonated: the only account holding JURY_COURT. */
-async function juryCourtSigner(f: AidProofFixture): Promise<HardhatEthersSigner> {
-  const address = f.addresses.juryCourt;
-  await network.provider.request({ method: "hardhat_impersonateAccount", params: [address] });
-  await setBalance(address, 10n ** 18n);
-  return ethers.getSigner(address);
 }
 
 describe("ClaimRegistry (model-based)", () => {

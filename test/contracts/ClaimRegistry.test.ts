@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import { ZeroAddress, ZeroHash, id } from "ethers";
-import { DISPUTE_WINDOW, deployAidProofFixture, encryptionKeyFor } from "../fixtures";
+import { DISPUTE_WINDOW, deployAidProofFixture, encryptionKeyFor, juryCourtSigner } from "../fixtures";
 import { Action, govern, proposalParams, removeAndReadmit } from "../helpers/governance";
 import { ROLES } from "../../scripts/deploy/deployAidProof";
 import {
@@ -19,6 +19,7 @@ export const Decision = { None: 0, Approve: 1, Reject: 2 };
 const CID = "bafkreimetadata";
 const AMOUNT = 300_000n;
 const ROOT = id("evidence-set");
+const REASON = id("reason document");
 
 async function signFileClaim(
   claims: ClaimRegistry,
@@ -59,14 +60,22 @@ async function reviewFixture() {
 async function rejectedFixture() {
   const f = await reviewFixture();
   for (const v of f.validators.slice(0, 2))
-    await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Reject, ROOT, 0);
+    await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Reject, ROOT, 0, REASON);
+  return f;
+}
+
+/** Approved for a token amount: 1 of the 300,000 asked. */
+async function partialFixture() {
+  const f = await reviewFixture();
+  for (const v of f.validators.slice(0, 2))
+    await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Approve, ROOT, 1n, REASON);
   return f;
 }
 
 async function approvedFixture() {
   const f = await reviewFixture();
   for (const v of f.validators.slice(0, 2))
-    await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Approve, ROOT, AMOUNT);
+    await f.claimRegistry.connect(v).endorse(f.claimId, Decision.Approve, ROOT, AMOUNT, REASON);
   return f;
 }
 
@@ -206,13 +215,13 @@ describe("ClaimRegistry", () => {
   describe("endorse", () => {
     it("decides at the M-th matching endorsement", async () => {
       const { claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
-      await expect(claimRegistry.connect(validators[0]).endorse(claimId, Decision.Approve, ROOT, AMOUNT))
+      await expect(claimRegistry.connect(validators[0]).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
         .to.emit(claimRegistry, "ClaimEndorsed")
-        .withArgs(claimId, validators[0].address, Decision.Approve, ROOT, AMOUNT)
+        .withArgs(claimId, validators[0].address, Decision.Approve, ROOT, AMOUNT, REASON)
         .and.not.to.emit(claimRegistry, "ClaimDecided");
-      await expect(claimRegistry.connect(validators[1]).endorse(claimId, Decision.Approve, ROOT, AMOUNT))
+      await expect(claimRegistry.connect(validators[1]).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
         .to.emit(claimRegistry, "ClaimDecided")
-        .withArgs(claimId, Decision.Approve, ROOT, AMOUNT)
+        .withArgs(claimId, Decision.Approve, ROOT, AMOUNT, REASON)
         .and.to.emit(claimRegistry, "ClaimStateChanged")
         .withArgs(claimId, State.UnderReview, State.Approved);
       const c = await claimRegistry.claim(claimId);
@@ -223,49 +232,51 @@ describe("ClaimRegistry", () => {
     it("records conflicting endorsements without counting them for the other side", async () => {
       const { claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
       const [a, b, c] = validators;
-      await claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT);
+      await claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON);
       await expect(
-        claimRegistry.connect(b).endorse(claimId, Decision.Approve, id("other evidence"), AMOUNT),
+        claimRegistry.connect(b).endorse(claimId, Decision.Approve, id("other evidence"), AMOUNT, REASON),
       ).not.to.emit(claimRegistry, "ClaimDecided");
-      await expect(claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT - 1n)).not.to.emit(
-        claimRegistry,
-        "ClaimDecided",
-      );
+      await expect(
+        claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT, id("other reason")),
+      ).not.to.emit(claimRegistry, "ClaimDecided");
       expect((await claimRegistry.claim(claimId)).state).to.equal(State.UnderReview);
-      expect(await claimRegistry.endorsements(claimId, Decision.Approve, ROOT, AMOUNT)).to.deep.equal([a.address]);
+      expect(await claimRegistry.endorsements(claimId, Decision.Approve, ROOT, AMOUNT, REASON)).to.deep.equal([
+        a.address,
+      ]);
     });
 
     it("lets a validator endorse once", async () => {
       const { claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
-      await claimRegistry.connect(validators[0]).endorse(claimId, Decision.Reject, ROOT, 0);
-      await expect(claimRegistry.connect(validators[0]).endorse(claimId, Decision.Approve, ROOT, AMOUNT))
+      await claimRegistry.connect(validators[0]).endorse(claimId, Decision.Reject, ROOT, 0, REASON);
+      await expect(claimRegistry.connect(validators[0]).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryAlreadyEndorsed")
         .withArgs(claimId, validators[0].address);
     });
 
     it("rejects malformed decisions", async () => {
       const { claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
-      for (const [decision, root, amount] of [
-        [Decision.Approve, ROOT, 0n],
-        [Decision.Approve, ROOT, AMOUNT + 1n],
-        [Decision.Reject, ROOT, 1n],
-        [Decision.Approve, ZeroHash, AMOUNT],
-        [Decision.None, ROOT, 0n],
+      for (const [decision, root, amount, reason] of [
+        [Decision.Approve, ROOT, 0n, REASON],
+        [Decision.Approve, ROOT, AMOUNT + 1n, REASON],
+        [Decision.Reject, ROOT, 1n, REASON],
+        [Decision.Approve, ZeroHash, AMOUNT, REASON],
+        [Decision.Approve, ROOT, AMOUNT, ZeroHash],
+        [Decision.None, ROOT, 0n, REASON],
       ] as const) {
-        await expect(claimRegistry.connect(validators[0]).endorse(claimId, decision, root, amount))
+        await expect(claimRegistry.connect(validators[0]).endorse(claimId, decision, root, amount, reason))
           .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryInvalidDecision")
-          .withArgs(claimId, decision, root, amount);
+          .withArgs(claimId, decision, root, amount, reason);
       }
     });
 
     it("reverts for an outsider, the gateway and a claim not under review", async () => {
       const { claimRegistry, validators, outsider, gateway, claimId } = await loadFixture(filedFixture);
       for (const caller of [outsider, gateway]) {
-        await expect(claimRegistry.connect(caller).endorse(claimId, Decision.Approve, ROOT, AMOUNT))
+        await expect(claimRegistry.connect(caller).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
           .to.be.revertedWithCustomError(claimRegistry, "ConsortiumGatedUnauthorizedAccount")
           .withArgs(caller.address, ROLES.VALIDATOR);
       }
-      await expect(claimRegistry.connect(validators[0]).endorse(claimId, Decision.Approve, ROOT, AMOUNT))
+      await expect(claimRegistry.connect(validators[0]).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryInvalidTransition")
         .withArgs(claimId, State.Filed, State.Approved);
     });
@@ -273,13 +284,13 @@ describe("ClaimRegistry", () => {
     it("does not count an endorser removed while the decision is pending", async () => {
       const { consortium, claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
       const [a, b, c] = validators;
-      await claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT);
+      await claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON);
       await govern(consortium, [a, b], Action.RemoveMember, proposalParams.removeMember(c.address));
-      await expect(claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT)).not.to.emit(
+      await expect(claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON)).not.to.emit(
         claimRegistry,
         "ClaimDecided",
       );
-      await expect(claimRegistry.connect(b).endorse(claimId, Decision.Approve, ROOT, AMOUNT)).to.emit(
+      await expect(claimRegistry.connect(b).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON)).to.emit(
         claimRegistry,
         "ClaimDecided",
       );
@@ -290,13 +301,13 @@ describe("ClaimRegistry", () => {
     it("does not count an endorsement given before a removal, and lets the re-admitted member endorse anew", async () => {
       const { consortium, claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
       const [a, b, c] = validators;
-      await claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT);
+      await claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON);
       await removeAndReadmit(consortium, [a, b], c, "Org 3", encryptionKeyFor("org-3"));
-      await expect(claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT)).not.to.emit(
+      await expect(claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON)).not.to.emit(
         claimRegistry,
         "ClaimDecided",
       );
-      await expect(claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT)).to.emit(
+      await expect(claimRegistry.connect(c).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON)).to.emit(
         claimRegistry,
         "ClaimDecided",
       );
@@ -307,23 +318,23 @@ describe("ClaimRegistry", () => {
     it("decides once a lowered threshold is met", async () => {
       const { consortium, claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
       await govern(consortium, validators, Action.SetThreshold, proposalParams.threshold(3));
-      await claimRegistry.connect(validators[0]).endorse(claimId, Decision.Reject, ROOT, 0);
-      await claimRegistry.connect(validators[1]).endorse(claimId, Decision.Reject, ROOT, 0);
-      await expect(claimRegistry.connect(validators[0]).finalize(claimId, Decision.Reject, ROOT, 0))
+      await claimRegistry.connect(validators[0]).endorse(claimId, Decision.Reject, ROOT, 0, REASON);
+      await claimRegistry.connect(validators[1]).endorse(claimId, Decision.Reject, ROOT, 0, REASON);
+      await expect(claimRegistry.connect(validators[0]).finalize(claimId, Decision.Reject, ROOT, 0, REASON))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryQuorumNotReached")
         .withArgs(claimId, 2, 3);
       await govern(consortium, validators, Action.SetThreshold, proposalParams.threshold(2));
-      await expect(claimRegistry.connect(validators[2]).finalize(claimId, Decision.Reject, ROOT, 0))
+      await expect(claimRegistry.connect(validators[2]).finalize(claimId, Decision.Reject, ROOT, 0, REASON))
         .to.emit(claimRegistry, "ClaimDecided")
-        .withArgs(claimId, Decision.Reject, ROOT, 0);
+        .withArgs(claimId, Decision.Reject, ROOT, 0, REASON);
     });
 
     it("reverts for an outsider and a decided claim", async () => {
       const { claimRegistry, validators, outsider, claimId } = await loadFixture(approvedFixture);
-      await expect(claimRegistry.connect(outsider).finalize(claimId, Decision.Approve, ROOT, AMOUNT))
+      await expect(claimRegistry.connect(outsider).finalize(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
         .to.be.revertedWithCustomError(claimRegistry, "ConsortiumGatedUnauthorizedAccount")
         .withArgs(outsider.address, ROLES.VALIDATOR);
-      await expect(claimRegistry.connect(validators[2]).finalize(claimId, Decision.Approve, ROOT, AMOUNT))
+      await expect(claimRegistry.connect(validators[2]).finalize(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryInvalidTransition")
         .withArgs(claimId, State.Approved, State.Approved);
     });
@@ -362,11 +373,25 @@ describe("ClaimRegistry", () => {
         .withArgs(claimId, State.Rejected, State.Disputed);
     });
 
-    it("reverts on a claim that is not rejected", async () => {
+    it("reverts on a claim approved in full and on one still under review", async () => {
       const { claimRegistry, claimant, claimId } = await loadFixture(approvedFixture);
       await expect(claimRegistry.connect(claimant).dispute(claimId))
-        .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryInvalidTransition")
+        .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryApprovedInFull")
+        .withArgs(claimId, AMOUNT);
+      const review = await loadFixture(reviewFixture);
+      await expect(review.claimRegistry.connect(review.claimant).dispute(review.claimId))
+        .to.be.revertedWithCustomError(review.claimRegistry, "ClaimRegistryInvalidTransition")
+        .withArgs(review.claimId, State.UnderReview, State.Disputed);
+    });
+
+    it("moves a partial approval to Disputed, once", async () => {
+      const { claimRegistry, claimant, claimId } = await loadFixture(partialFixture);
+      await expect(claimRegistry.connect(claimant).dispute(claimId))
+        .to.emit(claimRegistry, "ClaimStateChanged")
         .withArgs(claimId, State.Approved, State.Disputed);
+      await expect(claimRegistry.connect(claimant).dispute(claimId))
+        .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryAlreadyDisputed")
+        .withArgs(claimId);
     });
   });
 
@@ -397,6 +422,28 @@ describe("ClaimRegistry", () => {
   });
 
   describe("applyJuryOutcome", () => {
+    it("returns an upheld partial approval to its amount, and an overturned one to the amount asked", async () => {
+      for (const [overturned, amount] of [
+        [false, 1n],
+        [true, AMOUNT],
+      ] as const) {
+        const f = await loadFixture(partialFixture);
+        await f.claimRegistry.connect(f.claimant).dispute(f.claimId);
+        await expect(f.claimRegistry.connect(await juryCourtSigner(f)).applyJuryOutcome(f.claimId, overturned))
+          .to.emit(f.claimRegistry, "ClaimStateChanged")
+          .withArgs(f.claimId, State.Disputed, State.Approved);
+        expect((await f.claimRegistry.claim(f.claimId)).amountApproved).to.equal(amount);
+      }
+    });
+
+    it("returns an upheld rejection to Rejected", async () => {
+      const f = await loadFixture(rejectedFixture);
+      await f.claimRegistry.connect(f.claimant).dispute(f.claimId);
+      await expect(f.claimRegistry.connect(await juryCourtSigner(f)).applyJuryOutcome(f.claimId, false))
+        .to.emit(f.claimRegistry, "ClaimStateChanged")
+        .withArgs(f.claimId, State.Disputed, State.Rejected);
+    });
+
     it("is reserved to the jury court", async () => {
       const { claimRegistry, gateway, validators, claimId } = await loadFixture(rejectedFixture);
       for (const caller of [gateway, validators[0]]) {
@@ -409,30 +456,44 @@ describe("ClaimRegistry", () => {
 
   describe("recordPayout", () => {
     it("moves Approved to Paid once with the payment reference", async () => {
-      const { claimRegistry, gateway, claimId } = await loadFixture(approvedFixture);
+      const { claimRegistry, validators, claimId } = await loadFixture(approvedFixture);
       const ref = id("bank-transfer-0001");
-      await expect(claimRegistry.connect(gateway).recordPayout(claimId, ref))
+      await expect(claimRegistry.connect(validators[2]).recordPayout(claimId, ref))
         .to.emit(claimRegistry, "ClaimPaid")
-        .withArgs(claimId, AMOUNT, ref)
+        .withArgs(claimId, AMOUNT, ref, validators[2].address)
         .and.to.emit(claimRegistry, "ClaimStateChanged")
         .withArgs(claimId, State.Approved, State.Paid);
       expect((await claimRegistry.claim(claimId)).paymentReference).to.equal(ref);
-      await expect(claimRegistry.connect(gateway).recordPayout(claimId, ref))
+      await expect(claimRegistry.connect(validators[0]).recordPayout(claimId, ref))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryInvalidTransition")
         .withArgs(claimId, State.Paid, State.Paid);
     });
 
-    it("rejects an empty reference, a rejected claim and an outsider", async () => {
-      const { claimRegistry, gateway, outsider, claimId } = await loadFixture(rejectedFixture);
-      await expect(claimRegistry.connect(gateway).recordPayout(claimId, ZeroHash))
+    it("rejects an empty reference, a rejected claim, the gateway and an outsider", async () => {
+      const { claimRegistry, validators, gateway, outsider, claimId } = await loadFixture(rejectedFixture);
+      await expect(claimRegistry.connect(validators[0]).recordPayout(claimId, ZeroHash))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryEmptyPaymentReference")
         .withArgs(claimId);
-      await expect(claimRegistry.connect(gateway).recordPayout(claimId, id("x")))
+      await expect(claimRegistry.connect(validators[0]).recordPayout(claimId, id("x")))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryInvalidTransition")
         .withArgs(claimId, State.Rejected, State.Paid);
-      await expect(claimRegistry.connect(outsider).recordPayout(claimId, id("x")))
-        .to.be.revertedWithCustomError(claimRegistry, "ConsortiumGatedUnauthorizedAccount")
-        .withArgs(outsider.address, ROLES.GATEWAY);
+      for (const caller of [gateway, outsider]) {
+        await expect(claimRegistry.connect(caller).recordPayout(claimId, id("x")))
+          .to.be.revertedWithCustomError(claimRegistry, "ConsortiumGatedUnauthorizedAccount")
+          .withArgs(caller.address, ROLES.VALIDATOR);
+      }
+    });
+
+    it("pays a partial approval only after its dispute window", async () => {
+      const { claimRegistry, validators, claimId } = await loadFixture(partialFixture);
+      const { decidedAt } = await claimRegistry.claim(claimId);
+      await expect(claimRegistry.connect(validators[0]).recordPayout(claimId, id("x")))
+        .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryDisputeWindowOpen")
+        .withArgs(claimId, decidedAt + BigInt(DISPUTE_WINDOW));
+      await time.increaseTo(decidedAt + BigInt(DISPUTE_WINDOW) + 1n);
+      await expect(claimRegistry.connect(validators[0]).recordPayout(claimId, id("x")))
+        .to.emit(claimRegistry, "ClaimPaid")
+        .withArgs(claimId, 1n, id("x"), validators[0].address);
     });
   });
 

@@ -11,6 +11,7 @@ import { buildPoolTree, buildRosterTree, drawRoster } from "../../api/src/jury/r
 const CaseStatus = { None: 0, Drawing: 1, Voting: 2, Tallied: 3, Decided: 4 };
 const ClaimState = { Approved: 3, Rejected: 4, Disputed: 5 };
 const ROOT = id("evidence-set");
+const REASON = id("reason document");
 const POOL_CID = "bafkreipool";
 const ROSTER_CID = "bafkreiroster";
 
@@ -19,7 +20,7 @@ async function disputedFixture() {
   const { claimRegistry, claimant, validators } = f;
   await claimRegistry.connect(claimant).fileClaim(1, 100_000, "bafkreimeta");
   await claimRegistry.connect(validators[0]).startReview(1);
-  for (const v of validators.slice(0, 2)) await claimRegistry.connect(v).endorse(1, 2, ROOT, 0);
+  for (const v of validators.slice(0, 2)) await claimRegistry.connect(v).endorse(1, 2, ROOT, 0, REASON);
   await claimRegistry.connect(claimant).dispute(1);
   const pool = (await ethers.getSigners()).slice(5, 15).map((s) => s.address);
   return { ...f, claimId: 1n, pool, poolTree: buildPoolTree(pool) };

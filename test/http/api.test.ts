@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet, id } from "ethers";
+import { Wallet } from "ethers";
 import { AidProofClient } from "../../api/src/sdk/client";
 import { verifyEvidenceBundle } from "../../api/src/verify/evidence";
 import { encryptEnvelope, parseEnvelopeHeader } from "../../api/src/crypto/envelope";
@@ -15,6 +15,7 @@ import { claimRegistryDomain } from "../../api/src/chain/typedData";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { decideClaim } from "../support/review";
 
 const MAX_UPLOAD = 256 * 1024;
 
@@ -300,9 +301,7 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
     it("refuses evidence for a claim whose state takes none (approved)", async () => {
       const someone = Wallet.createRandom();
       const id2 = BigInt((await fileClaim(info, someone)).body.claimId as string);
-      const [v1, v2] = stack.validators;
-      await v1.startReview(id2);
-      for (const v of [v1, v2]) await v.endorse(id2, 1, id("evidence-set"), 1000n);
+      await decideClaim(stack, id2, "approve", 1000n, 300_000n);
       const res = await upload(info, { claimId: id2, bytes: Buffer.from("late"), signer: someone });
       expect([res.status, res.body.error?.code]).to.deep.equal([409, "CLAIM_CLOSED_FOR_EVIDENCE"]);
     });

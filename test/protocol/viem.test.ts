@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import { createHash, randomBytes } from "node:crypto";
 import { startTestStack, type TestStack } from "../support/stack";
+import { decideClaim } from "../support/review";
 
 type Hex = `0x${string}`;
 
@@ -28,7 +29,7 @@ describe("docs/protocol.md, followed with viem alone", function () {
     const registry = parseAbi([
       "function nonces(address owner) view returns (uint256)",
       "function disputeFor(uint256 claimId, uint256 nonce, uint256 deadline, bytes signature)",
-      "function claim(uint256 claimId) view returns ((address claimant, uint64 planId, uint8 state, bool disputed, uint128 amountRequested, uint128 amountApproved, uint48 filedAt, uint48 decidedAt, bytes32 evidenceRoot, bytes32 paymentReference, string metadataCid))",
+      "function claim(uint256 claimId) view returns ((address claimant, uint64 planId, uint8 state, bool disputed, uint128 amountRequested, uint128 amountApproved, uint48 filedAt, uint48 decidedAt, bytes32 evidenceRoot, bytes32 reasonHash, bytes32 paymentReference, string metadataCid))",
     ]);
     const claimant = privateKeyToAccount(generatePrivateKey());
     const claims = {
@@ -121,9 +122,7 @@ describe("docs/protocol.md, followed with viem alone", function () {
     expect(uploaded.status, await uploaded.clone().text()).to.equal(202);
 
     // The members reject the claim; the claimant's DisputeClaim (same nonce sequence as FileClaim) is relayed.
-    const [v1, v2] = stack.validators;
-    await v1.startReview(claimId);
-    for (const v of [v1, v2]) await v.endorse(claimId, 2, `0x${"ab".repeat(32)}`, 0n);
+    await decideClaim(stack, claimId, "reject", 0n, 300_000n);
     const dispute = { claimId, nonce: await nonce(), deadline };
     const signature = await claimant.signTypedData({
       domain: claims,

@@ -31,6 +31,7 @@ describe("deployAidProof", () => {
       threshold: 1,
       gateways: [],
       disputeWindowSeconds: 60,
+      announcementPeriodSeconds: 3600,
     };
 
     it("accepts a valid config", () => {

@@ -17,6 +17,7 @@ export async function deployLookalike(stack: LocalStack) {
     threshold: 1,
     gateways: [address],
     disputeWindowSeconds: 60,
+    announcementPeriodSeconds: 3600,
   });
   return { lookalike, address };
 }

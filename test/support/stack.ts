@@ -22,6 +22,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     AIDPROOF_BLOCK_TIME_SECONDS: "0",
     AIDPROOF_BATCH_INTERVAL_MS: "200",
     AIDPROOF_LOG_LEVEL: "silent",
+    // No announcements in the background of tests that are not about them.
+    AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS: "86400",
     ...env,
   });
   const stack = await startLocalStack(config, createLogger(config.logLevel));

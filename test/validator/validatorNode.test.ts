@@ -11,6 +11,7 @@ import { fileClaim, stackInfo } from "../support/evidence";
 import { RogueGateway } from "../support/rogueGateway";
 import { collect } from "../support/bytes";
 import { createLogger } from "../../api/src/logger";
+import { decideClaim } from "../support/review";
 
 const BatchStatus = { Pending: 1n, Confirmed: 2n, Rejected: 3n };
 const GIVE_UP_MS = 1_500;
@@ -87,9 +88,7 @@ describe("ValidatorNode", function () {
     it("marks an item for a claim already decided when the batch was anchored", async () => {
       const other = Wallet.createRandom() as unknown as Wallet;
       const decided = BigInt((await fileClaim(stackInfo(stack), other)).body.claimId as string);
-      const [v1, v2] = stack.validators;
-      await v1.startReview(decided);
-      for (const v of [v1, v2]) await v.endorse(decided, 1, id("evidence-set"), 1000n);
+      await decideClaim(stack, decided, "approve", 1000n, 300_000n);
       const { root, leafHashes } = await rogue.anchor([
         await rogue.item(decided, other),
         await rogue.item(claimId, claimant),

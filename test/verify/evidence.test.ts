@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { Wallet, id } from "ethers";
+import { Wallet } from "ethers";
 import { AidProofClient, type ReceiptView } from "../../api/src/sdk/client";
 import { verifyEvidenceBundle, type ProofBundle } from "../../api/src/verify/evidence";
 import { claimTimeline } from "../../api/src/verify/timeline";
@@ -9,6 +9,7 @@ import { startTestStack, type TestStack } from "../support/stack";
 import { fileClaim, stackInfo, upload } from "../support/evidence";
 import { RogueGateway } from "../support/rogueGateway";
 import { forgeLookalikeBundle } from "../support/lookalike";
+import { decideClaim, memberReviewer } from "../support/review";
 
 describe("verifyEvidenceBundle", function () {
   this.timeout(180_000);
@@ -138,10 +139,10 @@ describe("verifyEvidenceBundle", function () {
 
   describe("the claim", () => {
     it("reads back a filed -> reviewed -> approved -> paid timeline exactly, and the item came before the decision", async () => {
-      const [v1, v2] = stack.validators;
-      await v1.startReview(claimId);
-      for (const v of [v1, v2]) await v.endorse(claimId, 1, id("evidence-set"), 1000n);
-      await (await stack.gateway.chain.claimRegistry.recordPayout(claimId, id("payment-1"))).wait();
+      await decideClaim(stack, claimId, "approve", 300_000n, 300_000n);
+      const payer = memberReviewer(stack, 2);
+      await payer.recordPayout(claimId, "payment-1");
+      payer.destroy();
       const timeline = await claimTimeline(stack.gateway.chain.provider, stack.descriptor, claimId);
       expect(timeline.map((e) => e.event)).to.deep.equal([
         "ClaimFiled",

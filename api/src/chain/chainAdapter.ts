@@ -1,9 +1,11 @@
 import { Interface, JsonRpcProvider, NonceManager, Wallet, isError, type TransactionReceipt } from "ethers";
 import {
+  AnnouncementRegistry__factory,
   ClaimRegistry__factory,
   Consortium__factory,
   EvidenceRegistry__factory,
   JuryCourt__factory,
+  type AnnouncementRegistry,
   type ClaimRegistry,
   type Consortium,
   type EvidenceRegistry,
@@ -28,6 +30,30 @@ const DOMAIN_ERRORS: Record<string, { code: string; message: string }> = {
   ClaimRegistryInvalidTransition: { code: "INVALID_CLAIM_STATE", message: "the claim's state does not allow this" },
   ClaimRegistryAlreadyDisputed: { code: "INVALID_CLAIM_STATE", message: "the claim was disputed once already" },
   ClaimRegistryDisputeWindowClosed: { code: "DISPUTE_WINDOW_CLOSED", message: "the dispute window has closed" },
+  ClaimRegistryApprovedInFull: {
+    code: "CLAIM_NOT_DISPUTABLE",
+    message: "the claim was approved for everything asked: there is nothing to dispute",
+  },
+  ClaimRegistryNotClaimant: { code: "NOT_CLAIMANT", message: "only the claimant may do this" },
+  ClaimRegistryDisputeWindowOpen: {
+    code: "DISPUTE_WINDOW_OPEN",
+    message: "a partial approval is paid once its dispute window has closed",
+  },
+  ClaimRegistryAlreadyEndorsed: {
+    code: "ALREADY_ENDORSED",
+    message: "this member endorsed this claim's review already",
+  },
+  ClaimRegistryInvalidDecision: {
+    code: "INVALID_DECISION",
+    message: "the decision's amount, root or reason is invalid",
+  },
+  ClaimRegistryEmptyPaymentReference: { code: "INVALID_REFERENCE", message: "a payout needs a payment reference" },
+  AnnouncementRegistryPeriodOpen: { code: "PERIOD_OPEN", message: "the period has not closed yet" },
+  AnnouncementRegistryAlreadyPublished: {
+    code: "ANNOUNCEMENT_EXISTS",
+    message: "the period's announcement is published already",
+  },
+  AnnouncementRegistryNotPending: { code: "ANNOUNCEMENT_NOT_PENDING", message: "no such pending announcement" },
   EvidenceRegistryBatchAlreadyAnchored: { code: "BATCH_ALREADY_ANCHORED", message: "the batch is anchored already" },
   EvidenceRegistryUnknownBatch: { code: "BATCH_NOT_FOUND", message: "no such batch" },
   ConsortiumGatedUnauthorizedAccount: { code: "GATEWAY_NOT_AUTHORIZED", message: "the gateway key lacks its role" },
@@ -36,6 +62,7 @@ const DOMAIN_ERRORS: Record<string, { code: string; message: string }> = {
 
 const ERROR_INTERFACES = [
   ClaimRegistry__factory.createInterface(),
+  AnnouncementRegistry__factory.createInterface(),
   EvidenceRegistry__factory.createInterface(),
   JuryCourt__factory.createInterface(),
   Consortium__factory.createInterface(),
@@ -121,6 +148,7 @@ export class ChainAdapter {
   readonly consortium: Consortium;
   readonly evidenceRegistry: EvidenceRegistry;
   readonly claimRegistry: ClaimRegistry;
+  readonly announcementRegistry: AnnouncementRegistry;
 
   constructor(
     rpcUrl: string,
@@ -141,6 +169,7 @@ export class ChainAdapter {
     this.consortium = Consortium__factory.connect(addresses.consortium, this.signer);
     this.evidenceRegistry = EvidenceRegistry__factory.connect(addresses.evidenceRegistry, this.signer);
     this.claimRegistry = ClaimRegistry__factory.connect(addresses.claimRegistry, this.signer);
+    this.announcementRegistry = AnnouncementRegistry__factory.connect(addresses.announcementRegistry, this.signer);
   }
 
   static async connect(rpcUrl: string, gatewayKey: string, addresses: ContractAddresses): Promise<ChainAdapter> {
@@ -243,6 +272,44 @@ export class ChainAdapter {
     }).catch((error: DomainError) => {
       this.resetNonce();
       throw error;
+    });
+  }
+
+  /** Relays a claimant-signed DisputeClaim; resolves once mined. */
+  async disputeFor(input: {
+    claimId: bigint;
+    nonce: bigint;
+    deadline: bigint;
+    signature: string;
+  }): Promise<{ txHash: string; blockNumber: number }> {
+    return this._sendAndWait(
+      () => this.claimRegistry.disputeFor(input.claimId, input.nonce, input.deadline, input.signature),
+      "the dispute transaction reverted",
+    );
+  }
+
+  /** Publishes a closed period's announcement; resolves once mined. */
+  async publishAnnouncement(
+    period: bigint,
+    root: string,
+    entryCount: number,
+    manifestCid: string,
+  ): Promise<{ txHash: string; blockNumber: number }> {
+    return this._sendAndWait(
+      () => this.announcementRegistry.publish(period, root, entryCount, manifestCid),
+      "the announcement transaction reverted",
+    );
+  }
+
+  private async _sendAndWait(
+    send: () => Promise<{ hash: string }>,
+    reverted: string,
+  ): Promise<{ txHash: string; blockNumber: number }> {
+    return onChain(async () => {
+      const tx = await this._sender.send(send);
+      const receipt = (await this.provider.waitForTransaction(tx.hash, 1, 120_000))!;
+      if (receipt.status !== 1) throw new DomainError("CONTRACT_REJECTED", reverted);
+      return { txHash: tx.hash, blockNumber: receipt.blockNumber };
     });
   }
 

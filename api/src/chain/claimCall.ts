@@ -10,6 +10,8 @@ export interface ClaimFields {
   amountApproved: string;
   metadataCid: string;
   evidenceRoot: string;
+  reasonHash: string;
+  paymentReference: string;
 }
 
 const CLAIM_SELECTOR = id("claim(uint256)").slice(0, 10);
@@ -21,9 +23,11 @@ const FIELD = {
   amountRequested: 4,
   amountApproved: 5,
   evidenceRoot: 8,
-  metadataCid: 10,
+  reasonHash: 9,
+  paymentReference: 10,
+  metadataCid: 11,
 };
-const HEAD_WORDS = 11;
+const HEAD_WORDS = 12;
 
 /** Calldata of `claim(claimId)`. */
 export function encodeClaimCall(claimId: bigint): string {
@@ -37,7 +41,8 @@ export function encodeClaimCall(claimId: bigint): string {
  */
 export function decodeClaimResult(result: string): ClaimFields {
   const body = Buffer.from(result.replace(/^0x/, ""), "hex");
-  const uint = (at: number) => BigInt(`0x${body.subarray(at, at + WORD).toString("hex")}`);
+  const word = (at: number) => `0x${body.subarray(at, at + WORD).toString("hex")}`;
+  const uint = (at: number) => BigInt(word(at));
   const tuple = Number(uint(0));
   if (body.length < tuple + HEAD_WORDS * WORD) throw new RangeError("claim result too short");
   const field = (name: keyof typeof FIELD) => tuple + FIELD[name] * WORD;
@@ -51,6 +56,8 @@ export function decodeClaimResult(result: string): ClaimFields {
     amountRequested: uint(field("amountRequested")).toString(),
     amountApproved: uint(field("amountApproved")).toString(),
     metadataCid: body.subarray(cidAt + WORD, cidAt + WORD + cidLength).toString("utf8"),
-    evidenceRoot: `0x${body.subarray(field("evidenceRoot"), field("evidenceRoot") + WORD).toString("hex")}`,
+    evidenceRoot: word(field("evidenceRoot")),
+    reasonHash: word(field("reasonHash")),
+    paymentReference: word(field("paymentReference")),
   };
 }

@@ -26,7 +26,7 @@ export class SerialSender {
           this._signer.getNonce("pending"),
           this._provider.send("eth_getTransactionCount", [await this._signer.getAddress(), "pending"]),
         ]);
-        if (local > Number(chain)) this._signer.reset();
+        if (local !== Number(chain)) this._signer.reset(); // behind: the key was used elsewhere (a reviewer tool)
         return await send();
       } catch (error) {
         this._signer.reset();

@@ -4,9 +4,24 @@ import { stat } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
 import { JsonRpcProvider, Wallet } from "ethers";
 import { DomainError } from "../errors";
-import { AidProofClient, type ChainPin } from "../sdk/client";
+import {
+  EXIT,
+  CliError,
+  loadDescriptor,
+  output,
+  positiveBigInt,
+  readInputFile,
+  readJsonFile,
+  rpcFor,
+  signingClient,
+  when,
+  type GlobalOptions,
+} from "./common";
+import { addReviewCommands } from "./review";
+import { addAnnouncementCommands } from "./announcements";
+import { AidProofClient } from "../sdk/client";
 import { verifyEvidenceBundle, type Verification } from "../verify/evidence";
-import { parseDescriptor, type ConsortiumDescriptor } from "../verify/descriptor";
+import type { ConsortiumDescriptor } from "../verify/descriptor";
 import { claimTimeline, type TimelineEntry } from "../verify/timeline";
 import { decryptEnvelope } from "../crypto/envelope";
 import { DataDirLockedError, lockDataDir } from "../node/dataDirLock";
@@ -14,87 +29,6 @@ import { FsBackend } from "../store/fsBackend";
 import { KuboBackend } from "../store/kuboBackend";
 import { fetchBlock, fetchVerified } from "../store/gatewayClient";
 import { scrub, type RepairSource, type ScrubProgress } from "../store/scrub";
-
-/**
- * Exit codes: 0 ok; 1 rejected or failed verification; 2 bad usage or input; 3 gateway or chain
- * unreachable; 4 anchored but not yet confirmed by the members (verify).
- */
-const EXIT = { ok: 0, failed: 1, usage: 2, unreachable: 3, pending: 4 } as const;
-
-interface GlobalOptions {
-  gateway: string;
-  rpc?: string;
-  consortium: string;
-  keyFile?: string;
-  json?: boolean;
-}
-
-class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: number,
-  ) {
-    super(message);
-  }
-}
-
-function claimantWallet(options: GlobalOptions): Wallet {
-  const fromEnv = process.env.AIDPROOF_CLAIMANT_KEY;
-  if (options.keyFile) {
-    if (!existsSync(options.keyFile))
-      throw new CliError(
-        `key file ${options.keyFile} does not exist (create one: aidproof keygen --out FILE)`,
-        EXIT.usage,
-      );
-    return new Wallet(readFileSync(options.keyFile, "utf8").trim());
-  }
-  if (fromEnv) return new Wallet(fromEnv);
-  throw new CliError("no claimant key: pass --key-file FILE or set AIDPROOF_CLAIMANT_KEY", EXIT.usage);
-}
-
-/** The consortium descriptor the user pins: a file, or a URL where the consortium publishes it. */
-async function loadDescriptor(source: string): Promise<ConsortiumDescriptor> {
-  let text: string;
-  try {
-    if (/^https?:\/\//.test(source)) {
-      const response = await fetch(source);
-      if (!response.ok) throw new Error(`HTTP ${response.status}`);
-      text = await response.text();
-    } else {
-      if (!existsSync(source))
-        throw new CliError(
-          `no consortium descriptor at ${source}: pass --consortium FILE|URL (the consortium publishes it)`,
-          EXIT.usage,
-        );
-      text = readFileSync(source, "utf8");
-    }
-    return parseDescriptor(JSON.parse(text));
-  } catch (error) {
-    if (error instanceof CliError) throw error;
-    throw new CliError(`cannot use ${source}: ${error instanceof Error ? error.message : error}`, EXIT.usage);
-  }
-}
-
-/** The RPC endpoint to read the chain through: --rpc, else the descriptor's. */
-function rpcFor(options: GlobalOptions, descriptor?: ConsortiumDescriptor): string {
-  const rpcUrl = options.rpc ?? descriptor?.rpcUrl;
-  if (!rpcUrl)
-    throw new CliError("no RPC endpoint: pass --rpc URL (any endpoint of the consortium's chain)", EXIT.usage);
-  return rpcUrl;
-}
-
-/** The chain and deployment the claimant pins: members and keys are read there, never from the gateway. */
-async function chainPin(options: GlobalOptions): Promise<ChainPin> {
-  const descriptor = await loadDescriptor(options.consortium);
-  return { rpcUrl: rpcFor(options, descriptor), descriptor };
-}
-
-/** A client that signs as the claimant and reads the consortium from the pinned chain. */
-async function signingClient(options: GlobalOptions): Promise<AidProofClient> {
-  return new AidProofClient(options.gateway, claimantWallet(options), await chainPin(options));
-}
-
-const when = (seconds: number) => new Date(seconds * 1000).toISOString().replace(".000Z", "Z");
 
 function describeTimeline(timeline: TimelineEntry[]): string[] {
   return timeline.map((e) => {
@@ -123,10 +57,6 @@ function describeVerification(result: Verification, descriptor?: ConsortiumDescr
   if (result.claim) lines.push(`claim ${result.claim.id}:`, ...describeTimeline(result.claim.timeline));
   lines.push(`${result.pinned ? "" : "UNPINNED "}${result.status}`);
   return lines.join("\n");
-}
-
-function output(options: GlobalOptions, value: unknown, human: string): void {
-  process.stdout.write(options.json ? `${JSON.stringify(value, null, 2)}\n` : `${human}\n`);
 }
 
 function progressBar(label: string): (sent: number, total: number) => void {
@@ -158,24 +88,6 @@ async function fetchContent(gateway: string, bundle: unknown): Promise<Buffer> {
     );
   }
   return Buffer.concat(parts);
-}
-
-function readJsonFile(path: string): unknown {
-  try {
-    return JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    throw new CliError(`cannot read ${path}: ${error instanceof Error ? error.message : error}`, EXIT.usage);
-  }
-}
-
-function readInputFile(path: string): Buffer {
-  if (!existsSync(path)) throw new CliError(`${path} does not exist`, EXIT.usage);
-  return readFileSync(path);
-}
-
-function positiveBigInt(value: string, name: string): bigint {
-  if (!/^\d+$/.test(value)) throw new CliError(`${name} must be a non-negative integer, got "${value}"`, EXIT.usage);
-  return BigInt(value);
 }
 
 export function buildProgram(): Command {
@@ -367,6 +279,8 @@ export function buildProgram(): Command {
       }
     });
 
+  addReviewCommands(program, claim);
+  addAnnouncementCommands(program);
   addStoreCommands(program);
   return program;
 }

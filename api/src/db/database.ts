@@ -230,7 +230,17 @@ export function claimRowOf(
   claim: Omit<ClaimRow, "evidenceRoot" | "updatedBlock"> & { evidenceRoot: string },
   updatedBlock: number,
 ): ClaimRow {
-  return { ...claim, evidenceRoot: /^0x0+$/.test(claim.evidenceRoot) ? null : claim.evidenceRoot, updatedBlock };
+  return {
+    claimId: claim.claimId,
+    claimant: claim.claimant,
+    planId: claim.planId,
+    amountRequested: claim.amountRequested,
+    amountApproved: claim.amountApproved,
+    state: claim.state,
+    metadataCid: claim.metadataCid,
+    evidenceRoot: /^0x0+$/.test(claim.evidenceRoot) ? null : claim.evidenceRoot,
+    updatedBlock,
+  };
 }
 
 export class DuplicateNonceError extends Error {}

@@ -9,6 +9,10 @@ import type { ClaimService } from "../services/claimService";
 import type { EvidenceService } from "../services/evidenceService";
 import type { ReceiptService } from "../services/receiptService";
 import type { BatchService } from "../services/batchService";
+import type { ReasonService } from "../services/reasonService";
+import type { AnnouncementService } from "../announcements/announcementService";
+import { reasonsRouter } from "./routes/reasons";
+import { announcementsRouter } from "./routes/announcements";
 import { createErrorHandler } from "./errorHandler";
 import { DOCS_PAGE, openApiDocument } from "./openapi";
 import { claimsRouter } from "./routes/claims";
@@ -25,6 +29,8 @@ export interface AppDependencies {
   evidence: EvidenceService;
   receipts: ReceiptService;
   batches: BatchService;
+  reasons: ReasonService;
+  announcements: AnnouncementService;
   store: EvidenceStore;
   chain: ChainAdapter;
   descriptor: ConsortiumDescriptor;
@@ -73,6 +79,8 @@ export function createApp(deps: AppDependencies): Express {
 
   app.use(claimsRouter(deps.claims, deps.evidence, writeLimit));
   app.use(receiptsRouter(deps.receipts));
+  app.use(reasonsRouter(deps.reasons, writeLimit));
+  app.use(announcementsRouter(deps.announcements));
   app.use(batchesRouter(deps.batches));
   app.use(ipfsRouter(deps.store));
   app.use(consortiumRouter(deps.chain, deps.descriptor));

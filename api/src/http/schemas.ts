@@ -41,6 +41,16 @@ export const fileClaimBody = z
 
 export const claimIdParams = z.object({ claimId: uint256 });
 
+export const disputeBody = z
+  .object({
+    nonce: uint256.describe("the claimant's current ClaimRegistry nonce"),
+    deadline: uint256.describe("unix seconds after which the signature is void"),
+    signature: signature.describe("EIP-712 DisputeClaim signature by the claimant"),
+  })
+  .strict();
+
+export const periodParams = z.object({ period: uint256 });
+
 export const claimantParams = z.object({ address });
 
 export const listClaimsQuery = z

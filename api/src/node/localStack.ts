@@ -23,7 +23,6 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const DISPUTE_WINDOW_SECONDS = 14 * 24 * 3600;
 const THRESHOLD = 2;
 /** Validators wait on the chain too: as long as the gateway's chain work gets (see gateway.ts). */
 const VALIDATORS_STOP_MS = 3_000;
@@ -41,7 +40,8 @@ function writeJson(path: string, value: unknown): void {
 }
 
 /** Deploys the contracts with 3 local member organizations (M = 2) unless this data directory has them. */
-async function ensureDeployed(rpcUrl: string, keys: LocalKeys, path: string, log: Logger): Promise<DeploymentRecord> {
+async function ensureDeployed(rpcUrl: string, keys: LocalKeys, config: Config, log: Logger): Promise<DeploymentRecord> {
+  const path = config.deploymentFile;
   const provider = new JsonRpcProvider(rpcUrl, undefined, { batchMaxCount: 1 });
   try {
     const existing = readDeployment(path);
@@ -68,7 +68,8 @@ async function ensureDeployed(rpcUrl: string, keys: LocalKeys, path: string, log
       })),
       threshold: THRESHOLD,
       gateways: [new Wallet(keys.gateway).address],
-      disputeWindowSeconds: DISPUTE_WINDOW_SECONDS,
+      disputeWindowSeconds: config.disputeWindowSeconds,
+      announcementPeriodSeconds: config.announcementPeriodSeconds,
     });
     const record: DeploymentRecord = {
       chainId: deployment.chainId.toString(),
@@ -127,7 +128,7 @@ async function startLocked(config: Config, log: Logger, unlock: () => void): Pro
     rpcUrl = chainNode.rpcUrl;
     gatewayKey = keys.gateway;
     try {
-      deployment = await ensureDeployed(rpcUrl, keys, config.deploymentFile, log);
+      deployment = await ensureDeployed(rpcUrl, keys, config, log);
     } catch (error) {
       await chainNode.stop();
       throw error;

@@ -8,7 +8,13 @@ import { Readable } from "node:stream";
 import { JsonRpcProvider, type BaseWallet } from "ethers";
 import { ClaimRegistry__factory } from "../../../typechain-types";
 import { DomainError } from "../errors";
-import { EVIDENCE_TYPES, FILE_CLAIM_TYPES, claimRegistryDomain, evidenceDomain } from "../chain/typedData";
+import {
+  EVIDENCE_TYPES,
+  FILE_CLAIM_TYPES,
+  DISPUTE_CLAIM_TYPES,
+  claimRegistryDomain,
+  evidenceDomain,
+} from "../chain/typedData";
 import { readConsortium, type ConsortiumMember } from "../chain/consortiumReader";
 import { encryptEnvelope } from "../crypto/envelope";
 import type { ProofBundle } from "../verify/evidence";
@@ -158,7 +164,24 @@ export class AidProofClient {
     });
   }
 
-  /** The claimant's next FileClaim nonce, from the chain. */
+  /**
+   * Disputes a rejection or a partial approval: signs a DisputeClaim with the claimant's current
+   * nonce (from the chain) and has the gateway relay it. Outside the window, or for a claim approved
+   * in full, the gateway answers 409 with a stable code.
+   */
+  async dispute(claimId: bigint): Promise<{ claimId: string; state: string; txHash: string }> {
+    const info = await this.consortium();
+    const domain = claimRegistryDomain(BigInt(info.chainId), info.contracts.claimRegistry);
+    const message = { claimId, nonce: await this._claimNonce(info), deadline: deadline() };
+    const signature = await this._wallet.signTypedData(domain, DISPUTE_CLAIM_TYPES, message);
+    return this._json("POST", `/claims/${claimId}/dispute`, {
+      nonce: message.nonce.toString(),
+      deadline: message.deadline.toString(),
+      signature,
+    });
+  }
+
+  /** The claimant's next FileClaim or DisputeClaim nonce (one sequence), from the chain. */
   private _claimNonce(info: ConsortiumInfo): Promise<bigint> {
     return this._onChain((provider) =>
       ClaimRegistry__factory.connect(info.contracts.claimRegistry, provider).nonces(this.address),

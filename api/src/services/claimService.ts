@@ -1,9 +1,12 @@
 import { DomainError } from "../errors";
-import type { AidProofDb, ClaimRow } from "../db/database";
+import { claimRowOf, type AidProofDb, type ClaimRow } from "../db/database";
 import type { ReceiptService } from "./receiptService";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import type { ClaimReader } from "./claimReader";
 import type { SignedFileClaim } from "../chain/typedData";
+import { computeEvidenceSet, type EvidenceSetSource } from "../evidence/evidenceSet";
+import { rawCidOfSha256 } from "../verify/reason";
+import { decodeBytes32String } from "ethers";
 
 export const CLAIM_STATES = ["None", "Filed", "UnderReview", "Approved", "Rejected", "Disputed", "Paid"] as const;
 export type ClaimStateName = (typeof CLAIM_STATES)[number];
@@ -21,13 +24,23 @@ function publicClaim(c: ClaimRow) {
   };
 }
 
-/** Claims: relaying claimant-signed filings, and reading claims with history and evidence. */
+/** A payment reference as the member wrote it (text of up to 31 bytes), else its hex. */
+function paymentReferenceText(word: string): string {
+  try {
+    return decodeBytes32String(word);
+  } catch {
+    return word;
+  }
+}
+
+/** Claims: relaying claimant-signed filings and disputes, and reading claims with history and evidence. */
 export class ClaimService {
   constructor(
     private readonly _db: AidProofDb,
     private readonly _chain: ChainAdapter,
     private readonly _reader: ClaimReader,
     private readonly _receipts: ReceiptService,
+    private readonly _evidenceSetSource: EvidenceSetSource,
   ) {}
 
   async file(input: SignedFileClaim) {
@@ -39,8 +52,10 @@ export class ClaimService {
   }
 
   async get(claimId: string) {
-    const claim = await this._reader.claim(claimId);
-    if (!claim) throw new DomainError("CLAIM_NOT_FOUND", `no claim ${claimId}`, { claimId });
+    // The chain's state, not the read model's (an indexer round behind); history comes from the latter.
+    const onChain = await this._chain.claim(BigInt(claimId));
+    if (!onChain) throw new DomainError("CLAIM_NOT_FOUND", `no claim ${claimId}`, { claimId });
+    const claim = claimRowOf(onChain, 0);
     // Each item's status as its receipt has it: final before confirmed, excluded leaves rejected.
     const evidence = this._db.claimEvidence(claimId).map((e) => ({
       receiptId: e.receiptId,
@@ -58,7 +73,54 @@ export class ClaimService {
       txHash: e.txHash,
       args: e.args,
     }));
-    return { ...publicClaim(claim), history, evidence };
+    const decided = !/^0x0+$/.test(onChain.reasonHash);
+    const paid = !/^0x0+$/.test(onChain.paymentReference);
+    return {
+      ...publicClaim(claim),
+      reasonHash: decided ? onChain.reasonHash : null,
+      reasonCid: decided ? rawCidOfSha256(onChain.reasonHash) : null,
+      paymentReference: paid ? paymentReferenceText(onChain.paymentReference) : null,
+      history,
+      evidence,
+    };
+  }
+
+  /**
+   * The claim's evidence set as this gateway computes it (the definition is in
+   * api/src/evidence/evidenceSet.ts), with each item's proof bundle. A convenience: members and
+   * verifiers recompute it from the chain and the manifests.
+   */
+  async evidenceSet(claimId: string) {
+    const set = await computeEvidenceSet(this._evidenceSetSource, BigInt(claimId));
+    const receipts = this._db.claimEvidence(claimId);
+    return {
+      claimId: set.claimId,
+      cutoffBlock: set.cutoffBlock,
+      root: set.root,
+      itemCount: set.items.length,
+      items: set.items.map((i) => {
+        const row = receipts.find(
+          (r) => r.batchRoot === i.batchRoot && r.cid === i.item.cid && r.contentHash === i.item.contentHash,
+        );
+        return {
+          leafHash: i.leafHash,
+          batchRoot: i.batchRoot,
+          cid: i.item.cid,
+          contentHash: i.item.contentHash,
+          kind: i.item.kind === 1 ? "private" : "public",
+          size: i.item.size,
+          setProof: i.setProof,
+          proof: row ? (this._receipts.receipt(row.receiptId).proof ?? null) : null,
+        };
+      }),
+    };
+  }
+
+  /** Relays the claimant's signed dispute; the contract checks the window and whether it can be disputed. */
+  async dispute(input: { claimId: bigint; nonce: bigint; deadline: bigint; signature: string }) {
+    const relayed = await this._chain.disputeFor(input);
+    const claim = await this._reader.current(input.claimId.toString());
+    return { ...publicClaim(claim!), txHash: relayed.txHash, blockNumber: relayed.blockNumber };
   }
 
   list(filter: { state?: ClaimStateName; limit: number; offset: number }) {

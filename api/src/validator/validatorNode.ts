@@ -25,6 +25,8 @@ import {
 import { ContentTooLargeError, InvalidCidError } from "../store/errors";
 import type { Logger } from "../logger";
 import { ClaimTimeline, type ChainPosition } from "./claimTimeline";
+import { AnnouncementJudge } from "./announcementJudge";
+import { AnnouncementRegistry__factory, type AnnouncementRegistry } from "../../../typechain-types";
 
 /** Fetches content by CID, verifying every block (the store, or a trustless gateway). */
 export type ContentFetcher = (cid: string) => AsyncIterable<Uint8Array>;
@@ -70,6 +72,15 @@ export interface BatchVerdict {
 
 /** The batch cannot be judged now (the RPC failed, content is not reachable yet): retried, never attested. */
 export class CannotCheckNow extends Error {}
+
+interface PublishedAnnouncement {
+  period: bigint;
+  root: string;
+  manifestCid: string;
+  firstTriedAt?: number;
+  nextTryAt: number;
+  attempts: number;
+}
 
 interface AnchoredBatch {
   root: string;
@@ -119,6 +130,10 @@ export class ValidatorNode {
   private _cursorHash: string | undefined;
   /** Batches anchored and not yet attested by this member, in anchor order. */
   private _queue: AnchoredBatch[] = [];
+  /** Announcements published and not yet judged by this member. */
+  private _announcements: PublishedAnnouncement[] = [];
+  private readonly _announcementRegistry: AnnouncementRegistry;
+  private readonly _announcementJudge: AnnouncementJudge;
   /** `claimant:nonce` of every item of every readable batch, mapped to where it was first anchored. */
   private readonly _nonces = new Map<string, { root: string; leaf: number }>();
   private readonly _timeline = new ClaimTimeline();
@@ -146,6 +161,10 @@ export class ValidatorNode {
     this._evidence = EvidenceRegistry__factory.connect(_addresses.evidenceRegistry, this._signer);
     this._claims = ClaimRegistry__factory.connect(_addresses.claimRegistry, this._provider);
     this._signatures = new EvidenceSignatureVerifier(_chainId, _addresses.evidenceRegistry);
+    this._announcementRegistry = AnnouncementRegistry__factory.connect(_addresses.announcementRegistry, this._signer);
+    this._announcementJudge = new AnnouncementJudge(this._provider, _addresses, _chainId, _fromBlock, (cid, max) =>
+      this._bytes(cid, max),
+    );
     this._cursor = _fromBlock - 1;
   }
 
@@ -173,16 +192,6 @@ export class ValidatorNode {
     this._provider.destroy();
   }
 
-  /** Filed -> UnderReview, signed by this member. */
-  async startReview(claimId: bigint): Promise<void> {
-    await this._transact(() => this._claimsAs().startReview(claimId));
-  }
-
-  /** Endorses a review decision over `evidenceRoot` (1 = approve, 2 = reject). */
-  async endorse(claimId: bigint, decision: 1 | 2, evidenceRoot: string, amount: bigint): Promise<void> {
-    await this._transact(() => this._claimsAs().endorse(claimId, decision, evidenceRoot, amount));
-  }
-
   /** One transaction at a time, each awaited to its receipt: a validator sends few. */
   private _transact(send: () => Promise<{ hash: string }>): Promise<void> {
     return onChain(() =>
@@ -192,10 +201,6 @@ export class ValidatorNode {
         if (receipt?.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);
       }),
     );
-  }
-
-  private _claimsAs(): ClaimRegistry {
-    return this._claims.connect(this._signer);
   }
 
   /** Follows the chain to its head, then judges and attests every batch it can. */
@@ -208,6 +213,7 @@ export class ValidatorNode {
       await this._follow(from, Math.min(head, from + this._options.logRangeBlocks - 1));
     }
     await this._judgeQueue();
+    await this._judgeAnnouncements();
   }
 
   /** The chain is behind what this node saw (a reset or a rollback): forget it all and re-read. */
@@ -220,16 +226,22 @@ export class ValidatorNode {
     this._cursorHash = undefined;
     this._signer.reset(); // its nonce may be ahead of the chain's now
     this._queue = [];
+    this._announcements = [];
     this._nonces.clear();
     this._timeline.clear();
   }
 
   private async _follow(from: number, to: number): Promise<void> {
-    const [anchored, filed, changed] = await Promise.all([
+    const [anchored, filed, changed, announced] = await Promise.all([
       this._evidence.queryFilter(this._evidence.filters.BatchAnchored(), from, to),
       this._claims.queryFilter(this._claims.filters.ClaimFiled(), from, to),
       this._claims.queryFilter(this._claims.filters.ClaimStateChanged(), from, to),
+      this._announcementRegistry.queryFilter(this._announcementRegistry.filters.AnnouncementPublished(), from, to),
     ]);
+    for (const log of announced) {
+      const { period, root, manifestCid } = log.args;
+      this._announcements.push({ period, root, manifestCid, nextTryAt: 0, attempts: 0 });
+    }
     const at = (log: { blockNumber: number; index: number }) => ({ blockNumber: log.blockNumber, logIndex: log.index });
     for (const log of filed) this._timeline.filed(log.args.claimId.toString(), log.args.claimant, at(log));
     for (const log of changed) this._timeline.stateChanged(log.args.claimId.toString(), Number(log.args.to), at(log));
@@ -283,6 +295,53 @@ export class ValidatorNode {
       }
     }
     this._queue = this._queue.filter((b) => b.attempts >= 0);
+  }
+
+  /** Judges and attests every published announcement this member has not judged yet. */
+  private async _judgeAnnouncements(): Promise<void> {
+    const me = (await this.address).toLowerCase();
+    for (const a of this._announcements) {
+      if (Date.now() < a.nextTryAt) continue;
+      try {
+        a.firstTriedAt ??= Date.now();
+        const current = await this._announcementRegistry.announcement(a.period);
+        const [valid, invalid] = await this._announcementRegistry.attestations(a.period);
+        const judged = [...valid, ...invalid].some((v) => v.toLowerCase() === me);
+        if (Number(current.status) !== 1 || current.root !== a.root || judged) {
+          a.attempts = -1; // settled, replaced, or judged already
+          continue;
+        }
+        const verdict = await this._announcementJudge.judge(a.period, a.root, a.manifestCid);
+        if (!verdict.valid)
+          this._log.warn(
+            { period: a.period.toString(), problems: verdict.problems.slice(0, 10) },
+            "announcement is invalid",
+          );
+        await this._transact(() => this._announcementRegistry.attest(a.period, a.root, verdict.valid));
+        this._log.info({ period: a.period.toString(), valid: verdict.valid }, "announcement attested");
+        a.attempts = -1;
+      } catch (error) {
+        a.attempts += 1;
+        a.nextTryAt = Date.now() + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** a.attempts);
+        this._log.warn(
+          { period: a.period.toString(), attempt: a.attempts, err: error instanceof Error ? error.message : error },
+          "cannot check this announcement now; retrying",
+        );
+      }
+    }
+    this._announcements = this._announcements.filter((a) => a.attempts >= 0);
+  }
+
+  /** Content by CID as bytes, verified by the fetcher; throws while unreachable. */
+  private async _bytes(cid: string, maxBytes: number): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of this._fetch(cid)) {
+      size += chunk.length;
+      if (size > maxBytes) throw new ContentTooLargeError(maxBytes);
+      parts.push(chunk);
+    }
+    return Buffer.concat(parts);
   }
 
   /**

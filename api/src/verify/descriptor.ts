@@ -21,6 +21,7 @@ export const consortiumDescriptorSchema = z.object({
     evidenceRegistry: address,
     claimRegistry: address,
     juryCourt: address,
+    announcementRegistry: address,
   }),
   /** A public RPC endpoint of the consortium's chain; any other endpoint of the same chain will do. */
   rpcUrl: z.url().optional(),

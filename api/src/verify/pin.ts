@@ -1,5 +1,10 @@
 import type { Provider } from "ethers";
-import { ClaimRegistry__factory, EvidenceRegistry__factory, JuryCourt__factory } from "../../../typechain-types";
+import {
+  AnnouncementRegistry__factory,
+  ClaimRegistry__factory,
+  EvidenceRegistry__factory,
+  JuryCourt__factory,
+} from "../../../typechain-types";
 import type { ConsortiumDescriptor } from "./descriptor";
 
 export interface Check {
@@ -24,12 +29,13 @@ export async function checkPin(provider: Provider, descriptor: ConsortiumDescrip
       return false; // no such contract there, or not one of ours
     }
   };
-  const [network, genesis, evidence, claims, jury] = await Promise.all([
+  const [network, genesis, evidence, claims, jury, announcements] = await Promise.all([
     provider.getNetwork(),
     provider.getBlock(0),
     governed(() => EvidenceRegistry__factory.connect(contracts.evidenceRegistry, provider).consortium()),
     governed(() => ClaimRegistry__factory.connect(contracts.claimRegistry, provider).consortium()),
     governed(() => JuryCourt__factory.connect(contracts.juryCourt, provider).consortium()),
+    governed(() => AnnouncementRegistry__factory.connect(contracts.announcementRegistry, provider).consortium()),
   ]);
   return [
     {
@@ -42,7 +48,7 @@ export async function checkPin(provider: Provider, descriptor: ConsortiumDescrip
       ok: genesis?.hash === descriptor.genesisHash,
       detail: genesis?.hash ?? "none",
     },
-    { name: "the pinned Consortium governs the registries", ok: evidence && claims && jury },
+    { name: "the pinned Consortium governs the registries", ok: evidence && claims && jury && announcements },
   ];
 }
 

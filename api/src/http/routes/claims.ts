@@ -5,7 +5,7 @@ import type { EvidenceService } from "../../services/evidenceService";
 import { EvidenceKind } from "../../chain/evidenceLeaf";
 import { readUpload } from "../multipart";
 import { validate } from "../validate";
-import { claimIdParams, evidenceFields, fileClaimBody, listClaimsQuery } from "../schemas";
+import { claimIdParams, disputeBody, evidenceFields, fileClaimBody, listClaimsQuery } from "../schemas";
 
 export function claimsRouter(claims: ClaimService, evidence: EvidenceService, writeLimit: RequestHandler): Router {
   const router = Router();
@@ -32,6 +32,24 @@ export function claimsRouter(claims: ClaimService, evidence: EvidenceService, wr
   router.get("/claims/:claimId", async (req, res) => {
     const { claimId } = validate(claimIdParams, req.params, "path");
     res.json(await claims.get(claimId));
+  });
+
+  router.get("/claims/:claimId/evidence-set", async (req, res) => {
+    const { claimId } = validate(claimIdParams, req.params, "path");
+    res.json(await claims.evidenceSet(claimId));
+  });
+
+  router.post("/claims/:claimId/dispute", writeLimit, async (req, res) => {
+    const { claimId } = validate(claimIdParams, req.params, "path");
+    const body = validate(disputeBody, req.body, "dispute");
+    res.json(
+      await claims.dispute({
+        claimId: BigInt(claimId),
+        nonce: BigInt(body.nonce),
+        deadline: BigInt(body.deadline),
+        signature: body.signature,
+      }),
+    );
   });
 
   router.post("/claims/:claimId/evidence", writeLimit, async (req, res) => {
