@@ -56,7 +56,7 @@ export class Announcer {
     const [epoch, length] = await Promise.all([registry.epoch(), registry.periodLength()]);
     if (BigInt(head.timestamp) < epoch + length) return;
     const closed = (BigInt(head.timestamp) - epoch) / length; // periods [0, closed) have closed
-    for (let period = this._firstOpen; period < closed && this._running; period++) {
+    for (let period = this._firstOpen; period < closed; period++) {
       const current = await registry.announcement(period);
       const status = Number(current.status);
       if (status === CONFIRMED && period === this._firstOpen) this._firstOpen = period + 1n;
