@@ -58,6 +58,10 @@ describe("gateway API (HTTP, real chain, store and SQLite)", function () {
       expect(Object.keys(body.paths)).to.include.members([
         "/claims",
         "/claims/{claimId}/evidence",
+        "/claims/{claimId}/evidence-set",
+        "/claims/{claimId}/dispute",
+        "/reasons",
+        "/announcements/{period}",
         "/receipts/{receiptId}",
         "/batches/{root}",
         "/ipfs/{cid}",

@@ -228,7 +228,11 @@ describe("Reviewer (real stack: chain, manifests, store, gateway)", function () 
       await (
         await consortium
           .connect(wallets[0])
-          .propose(ProposalAction.RemoveMember, proposalParams.removeMember(await wallets[2].getAddress()), head!.timestamp + 3600)
+          .propose(
+            ProposalAction.RemoveMember,
+            proposalParams.removeMember(await wallets[2].getAddress()),
+            head!.timestamp + 3600,
+          )
       ).wait();
       await (await consortium.connect(wallets[1]).approve(id)).wait();
       await (await consortium.connect(wallets[0]).execute(id)).wait();

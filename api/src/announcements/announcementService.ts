@@ -49,15 +49,12 @@ export class AnnouncementService {
 
   private async _published(period: bigint): Promise<PublishedAnnouncement> {
     const registry = this._chain.announcementRegistry;
-    const [a, bounds, attestations] = await Promise.all([
-      registry.announcement(period),
-      registry.periodBounds(period),
-      registry.attestations(period),
-    ]);
+    const a = await registry.announcement(period);
     if (Number(a.status) === 0)
       throw new DomainError("ANNOUNCEMENT_NOT_FOUND", `period ${period} has no announcement`, {
         period: period.toString(),
       });
+    const [bounds, attestations] = await Promise.all([registry.periodBounds(period), registry.attestations(period)]);
     const logs = await registry.queryFilter(
       registry.filters.AnnouncementPublished(period, a.root),
       this._deploymentBlock,

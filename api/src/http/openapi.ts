@@ -3,13 +3,16 @@ import {
   batchRootParams,
   claimIdParams,
   claimantParams,
+  disputeBody,
   errorBody,
   evidenceFields,
   fileClaimBody,
   listClaimsQuery,
   pageQuery,
+  periodParams,
   receiptIdParams,
 } from "./schemas";
+import { reasonDocumentSchema } from "../verify/reason";
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, unknown>; required?: string[] };
 
@@ -92,6 +95,47 @@ export function openApiDocument(version: string) {
             "202": json("accepted: durable in the outbox, with a receipt id"),
             ...errors(400, 401, 404, 409, 413, 415, 429, 503),
           },
+        },
+      },
+      "/claims/{claimId}/evidence-set": {
+        get: {
+          summary:
+            "The claim's evidence set (confirmed items anchored before its review started) with its root, proof bundles and set proofs. A convenience: members recompute it",
+          parameters: parameters(claimIdParams, "path"),
+          responses: { "200": json("the evidence set"), ...errors(400, 404, 409, 502) },
+        },
+      },
+      "/claims/{claimId}/dispute": {
+        post: {
+          summary:
+            "Dispute a rejection or a partial approval on the claimant's EIP-712 DisputeClaim signature (relayed on chain)",
+          parameters: parameters(claimIdParams, "path"),
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(disputeBody) } } },
+          responses: { "200": json("the disputed claim"), ...errors(400, 401, 403, 404, 409, 422, 429, 503) },
+        },
+      },
+      "/reasons": {
+        post: {
+          summary:
+            "Store a PUBLIC reason document of a review decision (fields outside the schema refused); answers its CID and SHA-256, which members endorse",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: jsonSchema(reasonDocumentSchema) } },
+          },
+          responses: { "201": json("{ cid, reasonHash }"), ...errors(400, 413, 429, 503) },
+        },
+      },
+      "/announcements": {
+        get: {
+          summary: "Every published period announcement with its status on chain, newest first",
+          responses: { "200": json("announcements"), ...errors(503) },
+        },
+      },
+      "/announcements/{period}": {
+        get: {
+          summary: "A period's announcement: the anchored root and status, and every entry with its proof",
+          parameters: parameters(periodParams, "path"),
+          responses: { "200": json("the announcement"), ...errors(400, 404, 502, 503) },
         },
       },
       "/receipts/{receiptId}": {

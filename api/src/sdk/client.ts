@@ -169,7 +169,7 @@ export class AidProofClient {
    * nonce (from the chain) and has the gateway relay it. Outside the window, or for a claim approved
    * in full, the gateway answers 409 with a stable code.
    */
-  async dispute(claimId: bigint): Promise<{ claimId: string; state: string; txHash: string }> {
+  async dispute(claimId: bigint): Promise<{ claimId: string; state: string; txHash: string; blockNumber: number }> {
     const info = await this.consortium();
     const domain = claimRegistryDomain(BigInt(info.chainId), info.contracts.claimRegistry);
     const message = { claimId, nonce: await this._claimNonce(info), deadline: deadline() };
