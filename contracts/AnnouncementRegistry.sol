@@ -37,7 +37,11 @@ contract AnnouncementRegistry is IAnnouncementRegistry, ConsortiumGated {
         if (root == bytes32(0) || bytes(manifestCid).length == 0)
             revert AnnouncementRegistryInvalidAnnouncement(period, root, manifestCid);
         Announcement storage a = _announcements[period];
-        if (a.status == AnnouncementStatus.Pending || a.status == AnnouncementStatus.Confirmed)
+        // A publication still pending a period after it was made (members split, or offline) may be
+        // made again: its votes are dropped and the members judge the new one.
+        bool stale =
+            a.status == AnnouncementStatus.Pending && block.timestamp >= uint256(a.publishedAt) + _periodLength;
+        if ((a.status == AnnouncementStatus.Pending && !stale) || a.status == AnnouncementStatus.Confirmed)
             revert AnnouncementRegistryAlreadyPublished(period, a.status);
 
         a.root = root;

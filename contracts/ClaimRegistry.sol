@@ -29,6 +29,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
     mapping(uint256 claimId => Claim) private _claims;
     mapping(uint256 claimId => mapping(bytes32 decisionKey => Votes)) private _endorsements;
     mapping(uint256 claimId => mapping(address validator => uint64 admission)) private _endorsedUnder;
+    mapping(uint256 claimId => mapping(address validator => bytes32 decisionKey)) private _endorsedDecision;
     mapping(uint256 claimId => uint256 pausedTime) private _pausedTimeAtDecision;
 
     constructor(
@@ -86,12 +87,19 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
             (decision == Decision.Reject && amount != 0) ||
             decision == Decision.None
         ) revert ClaimRegistryInvalidDecision(claimId, decision, evidenceRoot, amount, reasonHash);
-        // Once per claim and admission: a member removed and admitted again may endorse anew.
+        // One endorsement per member and admission; a new one replaces it while the claim is under
+        // review, so members who wrote different reasons can converge on one.
         uint64 admission = _admissionOf(msg.sender);
-        if (_endorsedUnder[claimId][msg.sender] == admission) revert ClaimRegistryAlreadyEndorsed(claimId, msg.sender);
+        bytes32 key = _decisionKey(decision, evidenceRoot, amount, reasonHash);
+        if (_endorsedUnder[claimId][msg.sender] == admission) {
+            bytes32 previous = _endorsedDecision[claimId][msg.sender];
+            if (previous == key) revert ClaimRegistryAlreadyEndorsed(claimId, msg.sender);
+            _withdrawVote(_endorsements[claimId][previous], msg.sender);
+        }
 
         _endorsedUnder[claimId][msg.sender] = admission;
-        Votes storage endorsements_ = _endorsements[claimId][_decisionKey(decision, evidenceRoot, amount, reasonHash)];
+        _endorsedDecision[claimId][msg.sender] = key;
+        Votes storage endorsements_ = _endorsements[claimId][key];
         _castVote(endorsements_, msg.sender);
         emit ClaimEndorsed(claimId, msg.sender, decision, evidenceRoot, amount, reasonHash);
 

@@ -15,6 +15,9 @@ abstract contract ConsortiumGated is IConsortiumGated {
         mapping(address voter => uint64 admission) admissions;
     }
 
+    /// @dev Marks a vote its giver withdrew: it stays in `voters` (so a later vote is not listed twice) but never counts.
+    uint64 private constant _WITHDRAWN = type(uint64).max;
+
     IConsortium private immutable _consortium;
 
     /// @dev Reverts unless the consortium is active and the caller holds `role`.
@@ -66,6 +69,11 @@ abstract contract ConsortiumGated is IConsortiumGated {
         if (previous == 0) votes.voters.push(voter);
         votes.admissions[voter] = admission;
         return true;
+    }
+
+    /// @dev Withdraws `voter`'s vote: it no longer counts, and `voter` may vote here again.
+    function _withdrawVote(Votes storage votes, address voter) internal {
+        votes.admissions[voter] = _WITHDRAWN;
     }
 
     /// @dev Votes that still count: cast by current members under their current admission, so a

@@ -19,7 +19,7 @@ import { serve } from "./http/server";
 import { describeDeployment, type ConsortiumDescriptor } from "./verify/descriptor";
 import type { Logger } from "./logger";
 import { settledWithin } from "./node/bounded";
-import { computeEvidenceSet, type EvidenceSetSource } from "./evidence/evidenceSet";
+import { cachedFetch, evidenceItemCounter, type EvidenceSetSource } from "./evidence/evidenceSet";
 import { ReasonService } from "./services/reasonService";
 import { AnnouncementService } from "./announcements/announcementService";
 import { Announcer } from "./announcements/announcer";
@@ -93,7 +93,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     provider: chain.provider,
     contracts: chainConfig.addresses,
     deploymentBlock: chainConfig.deploymentBlock,
-    fetch: (cid) => readAll(store, cid),
+    fetch: cachedFetch((cid) => readAll(store, cid)),
   };
   const announcer = new Announcer(
     chain,
@@ -103,7 +103,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
       chainId: chain.chainId,
       contracts: chainConfig.addresses,
       deploymentBlock: chainConfig.deploymentBlock,
-      evidenceItemCount: async (claimId) => (await computeEvidenceSet(evidenceSets, claimId)).items.length,
+      evidenceItemCount: evidenceItemCounter(evidenceSets),
     },
     log.child({ component: "announcer" }),
   );

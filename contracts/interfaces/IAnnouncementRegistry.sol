@@ -62,7 +62,8 @@ interface IAnnouncementRegistry {
     /// @notice Fewer current validators gave this verdict than the threshold.
     error AnnouncementRegistryQuorumNotReached(uint256 period, uint256 attestations, uint256 threshold);
 
-    /// @notice Publishes the announcement of a closed period. GATEWAY only; once, unless rejected.
+    /// @notice Publishes the announcement of a closed period. GATEWAY only; once, unless rejected or
+    /// still pending one period length after it was published.
     function publish(uint256 period, bytes32 root, uint32 entryCount, string calldata manifestCid) external;
 
     /// @notice A validator's verdict on the pending announcement of `period`, which must have `root`;

@@ -97,7 +97,7 @@ interface IClaimRegistry {
         uint128 amount,
         bytes32 reasonHash
     );
-    /// @notice `validator` endorsed this claim's review already.
+    /// @notice `validator` endorsed exactly this decision on this claim already.
     error ClaimRegistryAlreadyEndorsed(uint256 claimId, address validator);
     /// @notice Fewer current validators endorsed this decision than the threshold.
     error ClaimRegistryQuorumNotReached(uint256 claimId, uint256 endorsements, uint256 threshold);
@@ -134,8 +134,9 @@ interface IClaimRegistry {
     /// @notice Endorses a review decision over the claim's evidence-set root, the amount and the hash
     /// of the public reason document; the M-th matching endorsement from current validators makes it
     /// final. Conflicting endorsements are recorded and count only for their own decision. VALIDATOR
-    /// only, once per claim and admission; an endorsement counts only while its giver is a member
-    /// under that admission.
+    /// only; one endorsement per claim and admission, which a new one replaces while the claim is
+    /// under review (so members can converge on one reason); an endorsement counts only while its
+    /// giver is a member under that admission.
     function endorse(
         uint256 claimId,
         Decision decision,
@@ -174,7 +175,8 @@ interface IClaimRegistry {
     /// @notice Number of claims filed; ids run from 1 to this number.
     function claimCount() external view returns (uint256);
 
-    /// @notice Validators that endorsed exactly this decision on `claimId` (under any admission).
+    /// @notice Validators that endorsed exactly this decision on `claimId` at some point, under any
+    /// admission (a later endorsement may have replaced theirs: see {ClaimEndorsed}).
     function endorsements(
         uint256 claimId,
         Decision decision,

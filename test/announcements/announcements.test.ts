@@ -11,7 +11,7 @@ import {
   type AnnouncementSource,
 } from "../../api/src/announcements/announcement";
 import { Announcer } from "../../api/src/announcements/announcer";
-import { computeEvidenceSet } from "../../api/src/evidence/evidenceSet";
+import { evidenceItemCounter } from "../../api/src/evidence/evidenceSet";
 import { createLogger } from "../../api/src/logger";
 import { rawCidOfSha256 } from "../../api/src/verify/reason";
 import { startTestStack, type TestStack } from "../support/stack";
@@ -33,11 +33,11 @@ describe("announcements (real stack: gateway, validators, chain, store)", functi
   let paid: bigint;
   let disputed: bigint;
 
-  /** Waits until period 0's announcement has `status`. */
-  async function settled(status: number, timeoutMs = 60_000) {
+  /** Waits until `period`'s announcement has `status`. */
+  async function settled(status: number, timeoutMs = 60_000, period = 0n) {
     const until = Date.now() + timeoutMs;
     for (;;) {
-      const a = await registry.announcement(0);
+      const a = await registry.announcement(period);
       if (Number(a.status) === status) return a;
       if (Date.now() > until) throw new Error(`announcement status ${a.status}, expected ${status}`);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -46,7 +46,11 @@ describe("announcements (real stack: gateway, validators, chain, store)", functi
 
   before(async () => {
     // The gateway's announcer is off: the tests publish as a rogue operator first, then run it.
-    stack = await startTestStack({ AIDPROOF_ANNOUNCER: "false", AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS: String(PERIOD) });
+    stack = await startTestStack({
+      AIDPROOF_ANNOUNCER: "false",
+      AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS: String(PERIOD),
+      AIDPROOF_VALIDATOR_GIVE_UP_MS: "3000",
+    });
     provider = new JsonRpcProvider(stack.rpcUrl, undefined, { batchMaxCount: 1 });
     registry = AnnouncementRegistry__factory.connect(stack.descriptor.contracts.announcementRegistry, provider);
     const evidenceSets = {
@@ -64,7 +68,7 @@ describe("announcements (real stack: gateway, validators, chain, store)", functi
       chainId: BigInt(stack.descriptor.chainId),
       contracts: stack.descriptor.contracts,
       deploymentBlock: stack.descriptor.deploymentBlock,
-      evidenceItemCount: async (claimId) => (await computeEvidenceSet(evidenceSets, claimId)).items.length,
+      evidenceItemCount: evidenceItemCounter(evidenceSets),
     };
 
     const claimant = new AidProofClient(stack.gateway.url, Wallet.createRandom(), chainPin(stack));
@@ -95,6 +99,16 @@ describe("announcements (real stack: gateway, validators, chain, store)", functi
       await settled(Status.Rejected);
       const [valid, invalid] = await registry.attestations(0);
       expect([valid.length, invalid.length >= 2]).to.deep.equal([0, true]);
+    });
+  });
+
+  describe("validators, on a manifest nobody serves", () => {
+    it("judge it missing after the give-up time instead of leaving the period pending", async () => {
+      await provider.send("evm_increaseTime", [toQuantity(PERIOD)]);
+      await provider.send("evm_mine", []);
+      const unserved = rawCidOfSha256(`0x${"42".repeat(32)}`);
+      await stack.gateway.chain.publishAnnouncement(1n, announcementRoot([]), 0, unserved);
+      await settled(Status.Rejected, 60_000, 1n);
     });
   });
 

@@ -100,6 +100,25 @@ describe("AnnouncementRegistry", () => {
     });
   });
 
+  describe("publish after a stalled vote", () => {
+    it("accepts a new publication once a pending one has waited a period; old votes stop counting", async () => {
+      const { announcementRegistry, gateway, validators } = await loadFixture(publishedFixture);
+      await announcementRegistry.connect(validators[0]).attest(0, ROOT, true);
+      const { publishedAt } = await announcementRegistry.announcement(0);
+      await time.increaseTo(publishedAt + BigInt(ANNOUNCEMENT_PERIOD) - 2n); // the next block is one second later
+      await expect(announcementRegistry.connect(gateway).publish(0, ROOT, 3, CID))
+        .to.be.revertedWithCustomError(announcementRegistry, "AnnouncementRegistryAlreadyPublished")
+        .withArgs(0, Status.Pending);
+      await announcementRegistry.connect(gateway).publish(0, ROOT, 3, CID);
+      expect((await announcementRegistry.announcement(0)).publication).to.equal(2);
+      expect(await announcementRegistry.attestations(0)).to.deep.equal([[], []]);
+      await expect(announcementRegistry.connect(validators[1]).attest(0, ROOT, true)).not.to.emit(
+        announcementRegistry,
+        "AnnouncementConfirmed",
+      );
+    });
+  });
+
   describe("attest", () => {
     it("confirms at the M-th identical verdict and rejects at M invalid ones", async () => {
       const { announcementRegistry, validators } = await loadFixture(publishedFixture);

@@ -16,7 +16,8 @@ interface ModelClaim {
   amount: bigint;
   disputed: boolean;
   decidedAt: number;
-  endorsed: Set<number>;
+  /** Each validator's current endorsement: a new one replaces it. */
+  endorsed: Map<number, string>;
   votes: Map<string, number>;
 }
 
@@ -67,7 +68,7 @@ class FileCommand implements fc.AsyncCommand<Model, Real> {
                 amount: this.amount,
                 disputed: false,
                 decidedAt: 0,
-                endorsed: new Set(),
+                endorsed: new Map(),
                 votes: new Map(),
               }),
           };
@@ -103,12 +104,14 @@ class EndorseCommand implements fc.AsyncCommand<Model, Real> {
       ? { error: "ClaimRegistryUnknownClaim" }
       : c.state !== State.UnderReview
         ? { error: "ClaimRegistryInvalidTransition" }
-        : c.endorsed.has(this.validator)
+        : c.endorsed.get(this.validator) === `${decision}:${this.root}:${amount}`
           ? { error: "ClaimRegistryAlreadyEndorsed" }
           : {
               ok: () => {
-                c.endorsed.add(this.validator);
                 const key = `${decision}:${this.root}:${amount}`;
+                const previous = c.endorsed.get(this.validator);
+                if (previous !== undefined) c.votes.set(previous, c.votes.get(previous)! - 1);
+                c.endorsed.set(this.validator, key);
                 const votes = (c.votes.get(key) ?? 0) + 1;
                 c.votes.set(key, votes);
                 if (votes >= THRESHOLD) c.state = this.approve ? State.Approved : State.Rejected;

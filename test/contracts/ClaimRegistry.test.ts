@@ -245,12 +245,39 @@ describe("ClaimRegistry", () => {
       ]);
     });
 
-    it("lets a validator endorse once", async () => {
+    it("refuses the same endorsement twice", async () => {
       const { claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
       await claimRegistry.connect(validators[0]).endorse(claimId, Decision.Reject, ROOT, 0, REASON);
-      await expect(claimRegistry.connect(validators[0]).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
+      await expect(claimRegistry.connect(validators[0]).endorse(claimId, Decision.Reject, ROOT, 0, REASON))
         .to.be.revertedWithCustomError(claimRegistry, "ClaimRegistryAlreadyEndorsed")
         .withArgs(claimId, validators[0].address);
+    });
+
+    it("lets a member replace its endorsement while under review: the old one stops counting", async () => {
+      const { claimRegistry, validators, claimId } = await loadFixture(reviewFixture);
+      const [a, b] = validators;
+      const other = id("another reason");
+      await claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT, other);
+      await claimRegistry.connect(b).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON);
+      // a adopts b's reason; its first endorsement no longer counts anywhere.
+      await expect(claimRegistry.connect(a).endorse(claimId, Decision.Approve, ROOT, AMOUNT, REASON))
+        .to.emit(claimRegistry, "ClaimDecided")
+        .withArgs(claimId, Decision.Approve, ROOT, AMOUNT, REASON);
+      const fresh = await loadFixture(reviewFixture);
+      const [x, y, z] = fresh.validators;
+      await fresh.claimRegistry.connect(x).endorse(fresh.claimId, Decision.Approve, ROOT, AMOUNT, other);
+      await fresh.claimRegistry.connect(x).endorse(fresh.claimId, Decision.Reject, ROOT, 0, REASON);
+      await expect(
+        fresh.claimRegistry.connect(y).endorse(fresh.claimId, Decision.Approve, ROOT, AMOUNT, other),
+      ).not.to.emit(fresh.claimRegistry, "ClaimDecided");
+      // Back to the first decision: counted once, not twice.
+      await expect(
+        fresh.claimRegistry.connect(x).endorse(fresh.claimId, Decision.Approve, ROOT, AMOUNT, other),
+      ).to.emit(fresh.claimRegistry, "ClaimDecided");
+      expect(
+        await fresh.claimRegistry.endorsements(fresh.claimId, Decision.Approve, ROOT, AMOUNT, other),
+      ).to.deep.equal([x.address, y.address]);
+      void z;
     });
 
     it("rejects malformed decisions", async () => {

@@ -24,7 +24,7 @@ export const ANNOUNCEMENT_LEAF_ENCODING = [
   "bytes32", // evidenceRoot the decision committed to
   "uint32", // evidenceItemCount: items in that evidence set
   "bytes32", // reasonHash: SHA-256 of the reason document
-  "address[]", // endorsers of the decision, in endorsement order
+  "address[]", // members whose current endorsement is the decision, in the order they gave it
   "uint8", // dispute: 0 none, 1 disputed, 2 upheld by the jury, 3 overturned
   "bytes32", // paymentReference (zero until paid)
 ] as const;
@@ -201,7 +201,8 @@ async function deriveEntry(
     dispute: 0,
     paymentReference: ZeroHash,
   };
-  const endorsements: { key: string; validator: string }[] = [];
+  /** Each member's current endorsement (a later one replaces it), in the order last given. */
+  const endorsements = new Map<string, string>();
   const keyOf = (decision: bigint, root: string, amount: bigint, reason: string) =>
     `${decision}:${root}:${amount}:${reason}`.toLowerCase();
   for (const log of logs as Log[]) {
@@ -218,7 +219,8 @@ async function deriveEntry(
         if (Number(a.to) === 5) entry.dispute = 1;
         break;
       case "ClaimEndorsed":
-        endorsements.push({ key: keyOf(a.decision, a.evidenceRoot, a.amount, a.reasonHash), validator: a.validator });
+        endorsements.delete(a.validator.toLowerCase());
+        endorsements.set(a.validator.toLowerCase(), keyOf(a.decision, a.evidenceRoot, a.amount, a.reasonHash));
         break;
       case "ClaimDecided": {
         const key = keyOf(a.decision, a.evidenceRoot, a.amount, a.reasonHash);
@@ -227,7 +229,7 @@ async function deriveEntry(
         entry.amountApproved = a.amount.toString();
         entry.reasonHash = a.reasonHash.toLowerCase();
         entry.reasonCid = rawCidOfSha256(a.reasonHash);
-        entry.endorsers = endorsements.filter((e) => e.key === key).map((e) => e.validator.toLowerCase());
+        entry.endorsers = [...endorsements].filter(([, k]) => k === key).map(([validator]) => validator);
         break;
       }
       case "ClaimJuryOutcomeApplied":

@@ -1,4 +1,6 @@
-import type { ChainAdapter } from "../chain/chainAdapter";
+import { keccak256, toUtf8Bytes } from "ethers";
+import { onChain, type ChainAdapter } from "../chain/chainAdapter";
+import { inRanges } from "../evidence/evidenceSet";
 import type { EvidenceStore } from "../store/evidenceStore";
 import { DomainError } from "../errors";
 import { announcementTree, parseAnnouncementManifest, type AnnouncementManifest } from "./announcement";
@@ -29,15 +31,16 @@ export class AnnouncementService {
 
   /** Every published period's announcement, newest first. */
   async list(): Promise<PublishedAnnouncement[]> {
-    const registry = this._chain.announcementRegistry;
-    const logs = await registry.queryFilter(registry.filters.AnnouncementPublished(), this._deploymentBlock, "latest");
-    const periods = [...new Set(logs.map((l) => l.args.period))].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-    return Promise.all(periods.map((p) => this._published(p)));
+    return onChain(async () => {
+      const periods = new Set((await this._publications()).map((log) => log.args.period));
+      const newestFirst = [...periods].sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
+      return Promise.all(newestFirst.map((p) => this._published(p)));
+    });
   }
 
   /** One period's announcement with its entries, each with its proof against the anchored root. */
   async get(period: bigint) {
-    const published = await this._published(period);
+    const published = await onChain(() => this._published(period));
     const manifest = await this._manifest(published.manifestCid);
     const tree = announcementTree(manifest.entries);
     return {
@@ -47,20 +50,29 @@ export class AnnouncementService {
     };
   }
 
+  private async _publications(period?: bigint) {
+    const registry = this._chain.announcementRegistry;
+    const head = await this._chain.provider.getBlockNumber();
+    return inRanges(
+      this._deploymentBlock,
+      "latest",
+      (from, to) => registry.queryFilter(registry.filters.AnnouncementPublished(period), from, to),
+      head,
+    );
+  }
+
   private async _published(period: bigint): Promise<PublishedAnnouncement> {
     const registry = this._chain.announcementRegistry;
     const a = await registry.announcement(period);
-    if (Number(a.status) === 0)
-      throw new DomainError("ANNOUNCEMENT_NOT_FOUND", `period ${period} has no announcement`, {
-        period: period.toString(),
-      });
+    const notFound = () =>
+      new DomainError("ANNOUNCEMENT_NOT_FOUND", `period ${period} has no announcement`, { period: period.toString() });
+    if (Number(a.status) === 0) throw notFound();
+    // The event of the current publication: the one whose CID is the anchored one.
+    const event = (await this._publications(period))
+      .reverse()
+      .find((log) => log.args.root === a.root && keccak256(toUtf8Bytes(log.args.manifestCid)) === a.manifestCidHash);
+    if (!event) throw notFound();
     const [bounds, attestations] = await Promise.all([registry.periodBounds(period), registry.attestations(period)]);
-    const logs = await registry.queryFilter(
-      registry.filters.AnnouncementPublished(period, a.root),
-      this._deploymentBlock,
-      "latest",
-    );
-    const event = logs[logs.length - 1];
     return {
       period: period.toString(),
       status: ANNOUNCEMENT_STATUS[Number(a.status)],

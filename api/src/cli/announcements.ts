@@ -54,7 +54,9 @@ async function checkAgainstChain(global: GlobalOptions, period: bigint) {
       const ok = parsed.success && verifyAnnouncementEntry(parsed.data, proof, anchored.root);
       return { claimId: String(entry?.claimId), ok, entry };
     });
-    const complete = checked.length === Number(anchored.entryCount);
+    // Every claim once, and as many entries as anchored: a gateway cannot hide one behind a repeat.
+    const complete =
+      checked.length === Number(anchored.entryCount) && new Set(checked.map((c) => c.claimId)).size === checked.length;
     return { status, root: anchored.root, start: Number(bounds[0]), end: Number(bounds[1]), checked, complete };
   } finally {
     provider.destroy();
@@ -97,7 +99,7 @@ export function addAnnouncementCommands(program: Command): void {
         ...result.checked.map((c) => `${c.ok ? "ok  " : "FAIL"} ${describeEntry(c.entry)}`),
         result.complete
           ? `${result.checked.length} entries`
-          : "FAIL: the gateway served another number of entries than anchored",
+          : "FAIL: the gateway served a repeated entry or another number of entries than anchored",
         ok ? result.status.toUpperCase() : "NOT VERIFIED",
       ];
       output(global, { period, ...result, ok }, lines.join("\n"));
@@ -114,6 +116,8 @@ export function addAnnouncementCommands(program: Command): void {
     .action(async (period: string, opts: { claim: string }) => {
       const global = program.opts<GlobalOptions>();
       const result = await checkAgainstChain(global, positiveBigInt(period, "period"));
+      if (!result.complete)
+        throw new CliError("the gateway served a repeated entry or another number than anchored", EXIT.failed);
       const entry = result.checked.find((c) => c.claimId === positiveBigInt(opts.claim, "--claim").toString());
       if (!entry)
         throw new CliError(`claim ${opts.claim} has no entry in period ${period}'s announcement`, EXIT.failed);

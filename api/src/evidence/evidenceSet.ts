@@ -124,6 +124,33 @@ export async function computeEvidenceSet(source: EvidenceSetSource, claimId: big
   };
 }
 
+/**
+ * An announcement's item count for a decided root that is not the claim's evidence set as defined
+ * here (members endorsed some other root): the entry says so instead of counting another set.
+ */
+export const ROOT_NOT_THE_EVIDENCE_SET = 0xffffffff;
+
+/** The item count an announcement gives a decided claim (gateway and validators alike). */
+export function evidenceItemCounter(source: EvidenceSetSource) {
+  return async (claimId: bigint, root: string): Promise<number> => {
+    const set = await computeEvidenceSet(source, claimId);
+    return set.root.toLowerCase() === root.toLowerCase() ? set.items.length : ROOT_NOT_THE_EVIDENCE_SET;
+  };
+}
+
+/** `fetch` with the last `size` results kept: manifests never change under their CID. */
+export function cachedFetch(fetch: EvidenceSetSource["fetch"], size = 256): EvidenceSetSource["fetch"] {
+  const cache = new Map<string, Uint8Array>();
+  return async (cid) => {
+    const hit = cache.get(cid);
+    if (hit) return hit;
+    const bytes = await fetch(cid);
+    cache.set(cid, bytes);
+    if (cache.size > size) cache.delete(cache.keys().next().value!);
+    return bytes;
+  };
+}
+
 /** The chain and a manifest disagree: a batch confirmed by the members whose manifest is not what was anchored. */
 export class EvidenceSetError extends DomainError {
   constructor(message: string) {

@@ -91,6 +91,8 @@ export class ClaimService {
    * verifiers recompute it from the chain and the manifests.
    */
   async evidenceSet(claimId: string) {
+    if (!(await this._chain.claim(BigInt(claimId))))
+      throw new DomainError("CLAIM_NOT_FOUND", `no claim ${claimId}`, { claimId });
     const set = await computeEvidenceSet(this._evidenceSetSource, BigInt(claimId));
     const receipts = this._db.claimEvidence(claimId);
     return {

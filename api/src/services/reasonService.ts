@@ -20,7 +20,8 @@ export class ReasonService {
     const { cid, sha256 } = await this._store.put(canonicalReasonBytes(reason));
     const reasonHash = `0x${sha256.replace(/^0x/, "")}`;
     // One raw block: the CID follows from the hash members endorse.
-    if (cid !== rawCidOfSha256(reasonHash)) throw new Error(`reason stored as ${cid}, not as one raw block`);
+    if (cid !== rawCidOfSha256(reasonHash))
+      throw new DomainError("STORE_UNAVAILABLE", `the store keeps the reason as ${cid}, not as one raw block`);
     return { cid, reasonHash };
   }
 }

@@ -2,7 +2,8 @@ import { keccak256, toUtf8Bytes, type Provider } from "ethers";
 import { AnnouncementRegistry__factory } from "../../../typechain-types";
 import type { ContractAddresses } from "../config";
 import { DomainError } from "../errors";
-import { computeEvidenceSet } from "../evidence/evidenceSet";
+import { cachedFetch, evidenceItemCounter, type EvidenceSetSource } from "../evidence/evidenceSet";
+import { ContentTooLargeError, InvalidCidError } from "../store/errors";
 import {
   announcementRoot,
   compareAnnouncements,
@@ -14,6 +15,9 @@ export interface AnnouncementVerdict {
   valid: boolean;
   problems: string[];
 }
+
+/** The published manifest cannot be fetched now: judged missing once the give-up time has passed. */
+export class ManifestUnreachable extends Error {}
 
 /** Content by CID, verified, at most `maxBytes`; throws while it cannot be fetched. */
 export type BytesFetcher = (cid: string, maxBytes: number) => Promise<Uint8Array>;
@@ -28,13 +32,22 @@ const MAX_MANIFEST_BYTES = 32 * 1024 * 1024;
  * field each make it invalid, named in the problems.
  */
 export class AnnouncementJudge {
+  private readonly _evidenceSets: EvidenceSetSource;
+
   constructor(
     private readonly _provider: Provider,
     private readonly _addresses: ContractAddresses,
     private readonly _chainId: bigint,
     private readonly _fromBlock: number,
     private readonly _fetch: BytesFetcher,
-  ) {}
+  ) {
+    this._evidenceSets = {
+      provider: _provider,
+      contracts: _addresses,
+      deploymentBlock: _fromBlock,
+      fetch: cachedFetch((cid) => _fetch(cid, MAX_MANIFEST_BYTES)),
+    };
+  }
 
   /** Throws when something cannot be checked now (the RPC, content not reachable yet). */
   async judge(period: bigint, root: string, manifestCid: string): Promise<AnnouncementVerdict> {
@@ -42,9 +55,19 @@ export class AnnouncementJudge {
     const anchored = await registry.announcement(period);
     if (anchored.manifestCidHash !== keccak256(toUtf8Bytes(manifestCid)))
       return { valid: false, problems: ["the manifest CID is not the anchored one"] };
+    let bytes: Uint8Array;
+    try {
+      bytes = await this._fetch(manifestCid, MAX_MANIFEST_BYTES);
+    } catch (error) {
+      if (error instanceof InvalidCidError || error instanceof ContentTooLargeError)
+        return { valid: false, problems: [`manifest: ${error.message}`] };
+      throw new ManifestUnreachable(
+        `manifest ${manifestCid} not reachable now: ${error instanceof Error ? error.message : error}`,
+      );
+    }
     let published;
     try {
-      published = parseAnnouncementManifest(await this._fetch(manifestCid, MAX_MANIFEST_BYTES));
+      published = parseAnnouncementManifest(bytes);
     } catch (error) {
       if (error instanceof DomainError && error.code === "MALFORMED_ANNOUNCEMENT")
         return { valid: false, problems: [error.message] };
@@ -56,19 +79,13 @@ export class AnnouncementJudge {
     if (published.entries.length !== Number(anchored.entryCount))
       problems.push(`the manifest has ${published.entries.length} entries, the anchor says ${anchored.entryCount}`);
 
-    const evidenceSets = {
-      provider: this._provider,
-      contracts: this._addresses,
-      deploymentBlock: this._fromBlock,
-      fetch: (cid: string) => this._fetch(cid, MAX_MANIFEST_BYTES),
-    };
     const derived = await deriveAnnouncement(
       {
         provider: this._provider,
         chainId: this._chainId,
         contracts: this._addresses,
         deploymentBlock: this._fromBlock,
-        evidenceItemCount: async (claimId) => (await computeEvidenceSet(evidenceSets, claimId)).items.length,
+        evidenceItemCount: evidenceItemCounter(this._evidenceSets),
       },
       period,
     );

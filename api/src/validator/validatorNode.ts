@@ -25,7 +25,7 @@ import {
 import { ContentTooLargeError, InvalidCidError } from "../store/errors";
 import type { Logger } from "../logger";
 import { ClaimTimeline, type ChainPosition } from "./claimTimeline";
-import { AnnouncementJudge } from "./announcementJudge";
+import { AnnouncementJudge, ManifestUnreachable } from "./announcementJudge";
 import { AnnouncementRegistry__factory, type AnnouncementRegistry } from "../../../typechain-types";
 
 /** Fetches content by CID, verifying every block (the store, or a trustless gateway). */
@@ -307,11 +307,16 @@ export class ValidatorNode {
         const current = await this._announcementRegistry.announcement(a.period);
         const [valid, invalid] = await this._announcementRegistry.attestations(a.period);
         const judged = [...valid, ...invalid].some((v) => v.toLowerCase() === me);
-        if (Number(current.status) !== 1 || current.root !== a.root || judged) {
-          a.attempts = -1; // settled, replaced, or judged already
+        const replaced = current.root !== a.root || current.manifestCidHash !== keccak256(toUtf8Bytes(a.manifestCid));
+        if (Number(current.status) !== 1 || replaced || judged) {
+          a.attempts = -1; // settled, replaced (its successor has its own event), or judged already
           continue;
         }
-        const verdict = await this._announcementJudge.judge(a.period, a.root, a.manifestCid);
+        const verdict = await this._announcementJudge.judge(a.period, a.root, a.manifestCid).catch((error: unknown) => {
+          if (error instanceof ManifestUnreachable && Date.now() - a.firstTriedAt! >= this._options.contentGiveUpMs)
+            return { valid: false, problems: [`manifest unavailable for ${this._options.contentGiveUpMs} ms`] };
+          throw error;
+        });
         if (!verdict.valid)
           this._log.warn(
             { period: a.period.toString(), problems: verdict.problems.slice(0, 10) },

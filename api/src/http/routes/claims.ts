@@ -34,7 +34,8 @@ export function claimsRouter(claims: ClaimService, evidence: EvidenceService, wr
     res.json(await claims.get(claimId));
   });
 
-  router.get("/claims/:claimId/evidence-set", async (req, res) => {
+  // Recomputed from the chain and the manifests on every call: rate-limited like writes.
+  router.get("/claims/:claimId/evidence-set", writeLimit, async (req, res) => {
     const { claimId } = validate(claimIdParams, req.params, "path");
     res.json(await claims.evidenceSet(claimId));
   });
