@@ -6,7 +6,7 @@
  * the payment reference. Everything is re-derived from chain events; the gateway publishes the
  * manifest and its root, and every validator derives it again before confirming.
  */
-import { ZeroHash, keccak256, toUtf8Bytes, type Log, type Provider } from "ethers";
+import { ZeroHash, decodeBytes32String, keccak256, toUtf8Bytes, type Log, type Provider } from "ethers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { z } from "zod";
 import { AnnouncementRegistry__factory, ClaimRegistry__factory } from "../../../typechain-types";
@@ -243,6 +243,16 @@ async function deriveEntry(
   }
   if (entry.decision !== 0) entry.evidenceItemCount = await source.evidenceItemCount(claimId, entry.evidenceRoot);
   return entry;
+}
+
+/** A payment reference as the paying member wrote it (text of up to 31 bytes), else its hex; null when unpaid. */
+export function paymentReferenceText(word: string): string | null {
+  if (/^0x0+$/.test(word)) return null;
+  try {
+    return decodeBytes32String(word);
+  } catch {
+    return word;
+  }
 }
 
 /** Parses manifest bytes; throws DomainError MALFORMED_ANNOUNCEMENT. */

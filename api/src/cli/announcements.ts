@@ -4,6 +4,7 @@ import { AnnouncementRegistry__factory } from "../../../typechain-types";
 import {
   DISPUTE_STATUS,
   announcementEntrySchema,
+  paymentReferenceText,
   verifyAnnouncementEntry,
   type AnnouncementEntry,
 } from "../announcements/announcement";
@@ -68,7 +69,7 @@ function describeEntry(e: AnnouncementEntry): string {
   return [
     `claim ${e.claimId}  plan ${e.planId}  ${CLAIM_STATES[e.state]}  asked ${e.amountRequested}  approved ${e.amountApproved}  decision ${decision}`,
     `    evidence set ${e.evidenceRoot} (${e.evidenceItemCount} items)  reason ${e.reasonCid ?? "-"}`,
-    `    endorsed by ${e.endorsers.join(", ") || "-"}  dispute ${DISPUTE_STATUS[e.dispute]}  payment ${/^0x0+$/.test(e.paymentReference) ? "-" : e.paymentReference}`,
+    `    endorsed by ${e.endorsers.join(", ") || "-"}  dispute ${DISPUTE_STATUS[e.dispute]}  payment ${paymentReferenceText(e.paymentReference) ?? "-"}`,
   ].join("\n");
 }
 

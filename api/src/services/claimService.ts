@@ -6,7 +6,7 @@ import type { ClaimReader } from "./claimReader";
 import type { SignedFileClaim } from "../chain/typedData";
 import { computeEvidenceSet, type EvidenceSetSource } from "../evidence/evidenceSet";
 import { rawCidOfSha256 } from "../verify/reason";
-import { decodeBytes32String } from "ethers";
+import { paymentReferenceText } from "../announcements/announcement";
 
 export const CLAIM_STATES = ["None", "Filed", "UnderReview", "Approved", "Rejected", "Disputed", "Paid"] as const;
 export type ClaimStateName = (typeof CLAIM_STATES)[number];
@@ -22,15 +22,6 @@ function publicClaim(c: ClaimRow) {
     metadataCid: c.metadataCid,
     evidenceRoot: c.evidenceRoot,
   };
-}
-
-/** A payment reference as the member wrote it (text of up to 31 bytes), else its hex. */
-function paymentReferenceText(word: string): string {
-  try {
-    return decodeBytes32String(word);
-  } catch {
-    return word;
-  }
 }
 
 /** Claims: relaying claimant-signed filings and disputes, and reading claims with history and evidence. */
@@ -74,12 +65,11 @@ export class ClaimService {
       args: e.args,
     }));
     const decided = !/^0x0+$/.test(onChain.reasonHash);
-    const paid = !/^0x0+$/.test(onChain.paymentReference);
     return {
       ...publicClaim(claim),
       reasonHash: decided ? onChain.reasonHash : null,
       reasonCid: decided ? rawCidOfSha256(onChain.reasonHash) : null,
-      paymentReference: paid ? paymentReferenceText(onChain.paymentReference) : null,
+      paymentReference: paymentReferenceText(onChain.paymentReference),
       history,
       evidence,
     };
