@@ -18,6 +18,9 @@ describe("aidproof review and claim dispute (spawned, against the real stack)", 
   /** The CLI as member `n` (1-based) of the local stack, with the stack's key file. */
   const asMember = (n: number, args: string[]) =>
     cli([...args, "--member-keys", join(stack.dataDir, "keys.json"), "--member", String(n)], env);
+  /** `review decide <claim> reject` as member `n` with reason.json over `root`. */
+  const rejectAs = (n: number, root: string, reason = "reason.json") =>
+    asMember(n, ["review", "decide", claimId, "reject", "--reason", join(dir, reason), "--evidence-root", root]);
   const asClaimant = (args: string[]) => cli(["--key-file", join(dir, "claimant.key"), ...args], env);
 
   before(async () => {
@@ -70,32 +73,14 @@ describe("aidproof review and claim dispute (spawned, against the real stack)", 
 
   it("refuses a wrong evidence root locally, and a reason with a field outside the schema", async () => {
     await writeFile(join(dir, "reason.json"), JSON.stringify(reasonFor(BigInt(claimId), "reject", ASKED, 0n)));
-    const wrong = await asMember(1, [
-      "review",
-      "decide",
-      claimId,
-      "reject",
-      "--reason",
-      join(dir, "reason.json"),
-      "--evidence-root",
-      `0x${"ab".repeat(32)}`,
-    ]);
+    const wrong = await rejectAs(1, `0x${"ab".repeat(32)}`);
     expect(wrong.code).to.equal(1);
     expect(wrong.stderr).to.match(/EVIDENCE_ROOT_MISMATCH: refused/);
     await writeFile(
       join(dir, "leaky.json"),
       JSON.stringify({ ...reasonFor(BigInt(claimId), "reject", ASKED, 0n), claimantName: "Zhang" }),
     );
-    const leaky = await asMember(1, [
-      "review",
-      "decide",
-      claimId,
-      "reject",
-      "--reason",
-      join(dir, "leaky.json"),
-      "--evidence-root",
-      `0x${"ab".repeat(32)}`,
-    ]);
+    const leaky = await rejectAs(1, `0x${"ab".repeat(32)}`, "leaky.json");
     expect(leaky.code).to.equal(2);
     expect(leaky.stderr).to.match(/claimantName/);
     const http = await fetch(`${stack.gateway.url}/reasons`, {
@@ -112,17 +97,7 @@ describe("aidproof review and claim dispute (spawned, against the real stack)", 
   it("decides 2-of-3 with a public reason; the claimant disputes the rejection", async () => {
     const opened = await asMember(1, ["--json", "review", "open", claimId, "--out", join(dir, "open1")]);
     const { root } = JSON.parse(opened.stdout) as { root: string };
-    const decide = (n: number) =>
-      asMember(n, [
-        "review",
-        "decide",
-        claimId,
-        "reject",
-        "--reason",
-        join(dir, "reason.json"),
-        "--evidence-root",
-        root,
-      ]);
+    const decide = (n: number) => rejectAs(n, root);
     const first = await decide(1);
     expect(first.code, first.stderr).to.equal(0);
     expect(first.stderr).to.match(/PUBLIC/);

@@ -52,6 +52,23 @@ describe("Reviewer (real stack: chain, manifests, store, gateway)", function () 
     return BigInt(claimId);
   }
 
+  /** The decision input for `claimId` over `root`, with a matching reason document. */
+  const decisionOf = (claimId: bigint, decision: "approve" | "reject", root: string, amount = ASKED) => ({
+    decision,
+    amount: decision === "approve" ? amount : 0n,
+    reason: reasonFor(claimId, decision, ASKED, decision === "approve" ? amount : 0n),
+    evidenceRoot: root,
+  });
+
+  /** A claim with evidence under review, reviewed by members 1 to 3, and its evidence-set root. */
+  async function underReview() {
+    const claimId = await claimWithEvidence();
+    const members = [member(0), member(1), member(2)];
+    await members[0].startReview(claimId);
+    const { root } = await settledEvidenceSet(members[0], claimId);
+    return { claimId, members, root };
+  }
+
   const member = (i: number) => {
     const r = memberReviewer(stack, i);
     reviewers.push(r);
@@ -174,24 +191,11 @@ describe("Reviewer (real stack: chain, manifests, store, gateway)", function () 
     });
 
     it("makes no decision while two members disagree; the third decides, binding root and reason", async () => {
-      const claimId = await claimWithEvidence();
-      const [a, b, c] = [member(0), member(1), member(2)];
-      await a.startReview(claimId);
-      const { root } = await settledEvidenceSet(a, claimId);
-      const approve = {
-        decision: "approve" as const,
-        amount: ASKED,
-        reason: reasonFor(claimId, "approve", ASKED, ASKED),
-        evidenceRoot: root,
-      };
+      const { claimId, members, root } = await underReview();
+      const [a, b, c] = members;
+      const approve = decisionOf(claimId, "approve", root);
       expect((await a.decide(claimId, approve)).decided).to.equal(false);
-      const reject = {
-        decision: "reject" as const,
-        amount: 0n,
-        reason: reasonFor(claimId, "reject", ASKED, 0n),
-        evidenceRoot: root,
-      };
-      expect((await b.decide(claimId, reject)).decided).to.equal(false);
+      expect((await b.decide(claimId, decisionOf(claimId, "reject", root))).decided).to.equal(false);
       expect(await state(claimId)).to.equal(2); // UnderReview
       const third = await c.decide(claimId, approve);
       expect(third.decided).to.equal(true);
@@ -209,16 +213,9 @@ describe("Reviewer (real stack: chain, manifests, store, gateway)", function () 
     });
 
     it("does not count the endorsement of a member removed mid-review", async () => {
-      const claimId = await claimWithEvidence();
-      const [a, b, c] = [member(0), member(1), member(2)];
-      await a.startReview(claimId);
-      const { root } = await settledEvidenceSet(a, claimId);
-      const approve = {
-        decision: "approve" as const,
-        amount: ASKED,
-        reason: reasonFor(claimId, "approve", ASKED, ASKED),
-        evidenceRoot: root,
-      };
+      const { claimId, members, root } = await underReview();
+      const [a, b, c] = members;
+      const approve = decisionOf(claimId, "approve", root);
       await c.decide(claimId, approve);
       // Members 1 and 2 remove member 3 (M = 2 of 3).
       const wallets = stack.keys!.members.map((m) => new NonceManager(new Wallet(m.validatorKey, provider)));
