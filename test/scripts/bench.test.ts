@@ -12,6 +12,7 @@ describe("benchmarks end on their own (quick modes)", function () {
     ["bench:store", { SIZE_MB: "2", SMALL_FILES: "50", REPEATS: "1" }, /embedded put 10 KB \(files\/s\)\s+[\d,]+/],
     ["bench:gas", { BATCH_SIZES: "1,10", NAIVE_SAMPLES: "2" }, /At 10 items per batch: [\d,.]+ gas\/item/],
     ["bench:ingest", { ITEMS: "40", BASELINE_ITEMS: "10", CLIENTS: "4" }, /batched: \d+ items\/s/],
+    ["bench:apportion", { MEMBERS: "20000", PROOFS: "50" }, /root, count and sum match/],
   ];
   for (const [script, env, figures] of cases) {
     it(`npm run ${script} prints its figures and exits 0`, async () => {

@@ -1,0 +1,281 @@
+/**
+ * A period's charges, end to end and streaming: the eligible members' hashes arrive in chunks and are
+ * written as the manifest's member chunks (32-byte hashes, in eligible-set order) while their
+ * tie-order keys are computed; the bill is apportioned; the leaves are hashed from the chunks again
+ * into a leaf file and the tree is built above it. Memory holds 9 bytes per member (a tie-key prefix
+ * and a mark), never the members as objects. The recount re-derives everything from the manifest
+ * with O(log n) tree nodes in memory.
+ */
+import { createHash } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
+import { join } from "node:path";
+import { amountOf, apportion, tieKey, tieKeyPrefixes, type Apportionment, type Bill } from "./apportion";
+import { CHARGE_LEAF_ENCODING, ChargeLeafHasher, ChargeTreeFile, StreamingRoot } from "./chargeTree";
+import type { BulkKeccak } from "./hasher";
+
+const WORD = 32;
+/** Members per manifest chunk: 32 MiB of hashes, one IPFS file each. */
+export const CHUNK_MEMBERS = 1 << 20;
+
+export interface ChargeManifest {
+  version: 1;
+  type: "aidproof/charges";
+  period: string;
+  memberCount: number;
+  total: string;
+  cap: string | null;
+  charged: string;
+  carry: string;
+  base: string;
+  leafEncoding: string[];
+  root: string;
+  /** The member chunks in order: each 32-byte member hashes, concatenated. */
+  chunks: { file: string; members: number; sha256: string }[];
+}
+
+export interface BuiltCharges {
+  manifest: ChargeManifest;
+  apportionment: Apportionment;
+  tree: ChargeTreeFile;
+}
+
+/** Builds a period's charges into `dir` (manifest.json, member chunks, tree levels). */
+export async function buildPeriodCharges(
+  keccak: BulkKeccak,
+  bill: Bill,
+  members: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
+  dir: string,
+  options: { expectedMembers?: number; chunkMembers?: number } = {},
+): Promise<BuiltCharges> {
+  mkdirSync(dir, { recursive: true });
+  let prefixes = new Float64Array(Math.max(options.expectedMembers ?? 0, 1024));
+  let count = 0;
+  const chunks: ChargeManifest["chunks"] = [];
+  const writer = new ChunkWriter(dir, chunks, options.chunkMembers ?? CHUNK_MEMBERS);
+  for await (const hashes of members) {
+    if (hashes.length % WORD !== 0) throw new RangeError("member hashes come in 32-byte words");
+    const n = hashes.length / WORD;
+    if (count + n > prefixes.length) {
+      const grown = new Float64Array(Math.max(2 * prefixes.length, count + n));
+      grown.set(prefixes);
+      prefixes = grown;
+    }
+    tieKeyPrefixes(keccak, bill.period, hashes, prefixes, count);
+    writer.write(hashes);
+    count += n;
+  }
+  writer.close();
+  prefixes = prefixes.subarray(0, count);
+
+  const reader = new MemberReader(dir, chunks);
+  const apportionment = apportion(bill, prefixes, (i) => tieKey(keccak, bill.period, reader.member(i)));
+  const leafPath = join(dir, "leaves.bin");
+  const leaves = openSync(leafPath, "w+");
+  const hasher = new ChargeLeafHasher(keccak, bill.period);
+  const out = Buffer.alloc(Math.max(...chunks.map((c) => c.members), 0) * WORD);
+  let index = 0;
+  for (const chunk of reader.chunks()) {
+    const n = chunk.length / WORD;
+    for (let i = 0; i < n; i++)
+      hasher.hashInto(chunk.subarray(i * WORD, (i + 1) * WORD), amountOf(apportionment, index + i), out, i * WORD);
+    writeSync(leaves, out, 0, n * WORD, index * WORD);
+    index += n;
+  }
+  closeSync(leaves);
+  reader.close();
+  const tree = ChargeTreeFile.build(keccak, leafPath, count);
+  const manifest: ChargeManifest = {
+    version: 1,
+    type: "aidproof/charges",
+    period: bill.period.toString(),
+    memberCount: count,
+    total: bill.total.toString(),
+    cap: bill.cap === undefined ? null : bill.cap.toString(),
+    charged: apportionment.charged.toString(),
+    carry: apportionment.carry.toString(),
+    base: apportionment.base.toString(),
+    leafEncoding: [...CHARGE_LEAF_ENCODING],
+    root: tree.root,
+    chunks,
+  };
+  writeFileSync(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
+  return { manifest, apportionment, tree };
+}
+
+export interface RecountProgress {
+  members: number;
+  of: number;
+}
+
+export interface Recount {
+  ok: boolean;
+  problems: string[];
+  root: string | undefined;
+  memberCount: number;
+  charged: bigint;
+}
+
+/**
+ * Recounts a period from its manifest alone: chunk hashes, member count, no member twice, the
+ * apportionment of the stated bill, the sum of the shares, and the root. A caller compares the
+ * manifest's bill, count and root with what is anchored on chain.
+ */
+export function recountCharges(
+  keccak: BulkKeccak,
+  dir: string,
+  onProgress: (p: RecountProgress) => void = () => undefined,
+): Recount {
+  const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ChargeManifest;
+  const problems: string[] = [];
+  const period = BigInt(manifest.period);
+  const reader = new MemberReader(dir, manifest.chunks);
+  const count = manifest.chunks.reduce((sum, c) => sum + c.members, 0);
+  const prefixes = new Float64Array(count);
+  const memberPrefixes = new Float64Array(count);
+  let index = 0;
+  let c = 0;
+  for (const chunk of reader.chunks()) {
+    if (createHash("sha256").update(chunk).digest("hex") !== manifest.chunks[c].sha256)
+      problems.push(`chunk ${manifest.chunks[c].file} is not the one listed`);
+    tieKeyPrefixes(keccak, period, chunk, prefixes, index);
+    for (let i = 0; i < chunk.length / WORD; i++) memberPrefixes[index + i] = prefix48(chunk, i * WORD);
+    index += chunk.length / WORD;
+    c++;
+    onProgress({ members: index, of: count });
+  }
+  if (count !== manifest.memberCount) problems.push(`${count} members in the chunks, ${manifest.memberCount} stated`);
+  const duplicate = findDuplicate(memberPrefixes, (i) => reader.member(i));
+  if (duplicate !== undefined) problems.push(`member ${duplicate} is listed twice`);
+
+  const bill: Bill = {
+    period,
+    total: BigInt(manifest.total),
+    cap: manifest.cap === null ? undefined : BigInt(manifest.cap),
+  };
+  const apportionment = apportion(bill, prefixes, (i) => tieKey(keccak, period, reader.member(i)));
+  if (apportionment.charged.toString() !== manifest.charged) problems.push("the shares do not sum to what is stated");
+  if (apportionment.carry.toString() !== manifest.carry) problems.push("the carry is not what is stated");
+  const hasher = new ChargeLeafHasher(keccak, period);
+  const root = new StreamingRoot(keccak);
+  const leaf = new Uint8Array(WORD);
+  let sum = 0n;
+  index = 0;
+  for (const chunk of reader.chunks()) {
+    for (let i = 0; i < chunk.length / WORD; i++, index++) {
+      const amount = amountOf(apportionment, index);
+      sum += amount;
+      hasher.hashInto(chunk.subarray(i * WORD, (i + 1) * WORD), amount, leaf, 0);
+      root.push(leaf);
+    }
+  }
+  reader.close();
+  if (sum !== apportionment.charged) problems.push("the shares do not sum to the charge");
+  const computed = root.root();
+  const rootHex = computed ? `0x${Buffer.from(computed).toString("hex")}` : undefined;
+  if (rootHex !== manifest.root) problems.push(`the tree's root is ${rootHex}, the manifest says ${manifest.root}`);
+  return { ok: problems.length === 0, problems, root: rootHex, memberCount: count, charged: sum };
+}
+
+function prefix48(bytes: Uint8Array, at: number): number {
+  return (
+    bytes[at] * 2 ** 40 +
+    bytes[at + 1] * 2 ** 32 +
+    ((bytes[at + 2] << 24) >>> 0) +
+    (bytes[at + 3] << 16) +
+    (bytes[at + 4] << 8) +
+    bytes[at + 5]
+  );
+}
+
+/** A member hash listed twice, if any: prefixes sorted natively, whole hashes compared where prefixes repeat. */
+function findDuplicate(prefixes: Float64Array, member: (i: number) => Uint8Array): string | undefined {
+  const sorted = Float64Array.from(prefixes).sort();
+  const repeated = new Set<number>();
+  for (let k = 1; k < sorted.length; k++) if (sorted[k] === sorted[k - 1]) repeated.add(sorted[k]);
+  if (repeated.size === 0) return undefined;
+  const groups = new Map<number, string[]>();
+  for (let i = 0; i < prefixes.length; i++) {
+    if (!repeated.has(prefixes[i])) continue;
+    const hex = `0x${Buffer.from(member(i)).toString("hex")}`;
+    const group = groups.get(prefixes[i]) ?? [];
+    if (group.includes(hex)) return hex;
+    groups.set(prefixes[i], [...group, hex]);
+  }
+  return undefined;
+}
+
+class ChunkWriter {
+  private _fd: number | undefined;
+  private _hash = createHash("sha256");
+  private _members = 0;
+
+  constructor(
+    private readonly _dir: string,
+    private readonly _chunks: ChargeManifest["chunks"],
+    private readonly _chunkMembers: number,
+  ) {}
+
+  write(hashes: Uint8Array): void {
+    for (let at = 0; at < hashes.length;) {
+      if (this._fd === undefined) this._fd = openSync(join(this._dir, this._name()), "w");
+      const room = (this._chunkMembers - this._members) * WORD;
+      const part = hashes.subarray(at, at + room);
+      writeSync(this._fd, part);
+      this._hash.update(part);
+      this._members += part.length / WORD;
+      at += part.length;
+      if (this._members === this._chunkMembers) this._seal();
+    }
+  }
+
+  close(): void {
+    if (this._fd !== undefined) this._seal();
+  }
+
+  private _name(): string {
+    return `members-${String(this._chunks.length).padStart(5, "0")}.bin`;
+  }
+
+  private _seal(): void {
+    closeSync(this._fd!);
+    this._chunks.push({ file: this._name(), members: this._members, sha256: this._hash.digest("hex") });
+    this._fd = undefined;
+    this._hash = createHash("sha256");
+    this._members = 0;
+  }
+}
+
+class MemberReader {
+  private readonly _fds: number[];
+  /** Index of each chunk's first member. */
+  private readonly _starts: number[];
+
+  constructor(
+    dir: string,
+    private readonly _chunks: ChargeManifest["chunks"],
+  ) {
+    this._fds = _chunks.map((c) => openSync(join(dir, c.file), "r"));
+    let start = 0;
+    this._starts = _chunks.map((c) => ((start += c.members), start - c.members));
+  }
+
+  *chunks(): Generator<Buffer> {
+    for (const [c, chunk] of this._chunks.entries()) {
+      const bytes = Buffer.alloc(chunk.members * WORD);
+      readSync(this._fds[c], bytes, 0, bytes.length, 0);
+      yield bytes;
+    }
+  }
+
+  member(index: number): Uint8Array {
+    let c = this._starts.length - 1;
+    while (c > 0 && this._starts[c] > index) c--;
+    const bytes = Buffer.alloc(WORD);
+    readSync(this._fds[c], bytes, 0, WORD, (index - this._starts[c]) * WORD);
+    return bytes;
+  }
+
+  close(): void {
+    for (const fd of this._fds) closeSync(fd);
+  }
+}
