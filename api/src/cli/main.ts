@@ -19,6 +19,7 @@ import {
 } from "./common";
 import { addReviewCommands } from "./review";
 import { addAnnouncementCommands } from "./announcements";
+import { addChargesCommands } from "./charges";
 import { AidProofClient } from "../sdk/client";
 import { verifyEvidenceBundle, type Verification } from "../verify/evidence";
 import type { ConsortiumDescriptor } from "../verify/descriptor";
@@ -281,6 +282,7 @@ export function buildProgram(): Command {
 
   addReviewCommands(program, claim);
   addAnnouncementCommands(program);
+  addChargesCommands(program);
   addStoreCommands(program);
   return program;
 }
