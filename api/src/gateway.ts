@@ -106,6 +106,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
       evidenceItemCount: evidenceItemCounter(evidenceSets),
     },
     log.child({ component: "announcer" }),
+    config.finalityDepth,
   );
   const app = createApp({
     claims: new ClaimService(db, chain, reader, receipts, evidenceSets),

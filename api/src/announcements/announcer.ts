@@ -29,6 +29,8 @@ export class Announcer {
     private readonly _store: EvidenceStore,
     private readonly _source: AnnouncementSource,
     private readonly _log: Logger,
+    /** Blocks the period's end must be below the head (AIDPROOF_FINALITY_DEPTH): no announcing what a rollback could change. */
+    private readonly _finalityDepth = 0,
     private readonly _pollMs = 2_000,
   ) {}
 
@@ -58,7 +60,8 @@ export class Announcer {
    */
   async announceClosedPeriods(): Promise<void> {
     const registry = this._chain.announcementRegistry;
-    const head = await this._chain.provider.getBlock("latest");
+    const latest = await this._chain.blockNumber();
+    const head = await this._chain.provider.getBlock(Math.max(0, latest - this._finalityDepth));
     if (!head) return;
     const [epoch, length] = await Promise.all([registry.epoch(), registry.periodLength()]);
     if (BigInt(head.timestamp) < epoch + length) return;
