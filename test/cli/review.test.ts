@@ -94,15 +94,26 @@ describe("aidproof review and claim dispute (spawned, against the real stack)", 
     ]);
   });
 
-  it("decides 2-of-3 with a public reason; the claimant disputes the rejection", async () => {
+  it("decides 2-of-3: a second member adopts the first one's public reason; the claimant disputes", async () => {
     const opened = await asMember(1, ["--json", "review", "open", claimId, "--out", join(dir, "open1")]);
     const { root } = JSON.parse(opened.stdout) as { root: string };
-    const decide = (n: number) => rejectAs(n, root);
-    const first = await decide(1);
+    const first = await rejectAs(1, root);
     expect(first.code, first.stderr).to.equal(0);
     expect(first.stderr).to.match(/PUBLIC/);
     expect(first.stdout).to.match(/waiting for more members/);
-    const second = await decide(2);
+    const shown = await asMember(2, ["review", "open", claimId, "--out", join(dir, "open2")]);
+    const reasonCid = /: reject {2}reason (\S+)/.exec(shown.stdout)![1];
+    const second = await asMember(2, [
+      "review",
+      "decide",
+      claimId,
+      "reject",
+      "--reason-cid",
+      reasonCid,
+      "--evidence-root",
+      root,
+    ]);
+    expect(second.code, second.stderr).to.equal(0);
     expect(second.stdout).to.match(/DECIDED/);
     const disputed = await asClaimant(["claim", "dispute", claimId]);
     expect(disputed.code, disputed.stderr).to.equal(0);

@@ -119,13 +119,27 @@ export function addReviewCommands(program: Command, claim: Command): void {
       withReviewer(program, opts, async (r, global) => {
         const id = positiveBigInt(claimId, "claimId");
         const { set, items } = await r.open(id, opts.out);
+        const endorsements = await r.endorsements(id);
         const lines = [
           `claim ${claimId}: evidence set of ${set.items.length} item(s), anchored before block ${set.cutoffBlock}`,
           ...items.map((i) => `  ${i.kind.padEnd(7)} ${i.cid}  -> ${i.path}`),
           `evidence-set root ${set.root}`,
+          ...(endorsements.length > 0
+            ? [
+                "endorsed so far (adopt one with --reason-cid; a member's new endorsement replaces its old one):",
+                ...endorsements.map(
+                  (e) =>
+                    `  ${e.validator}: ${e.decision}${e.decision === "approve" ? ` ${e.amount}` : ""}  reason ${e.reasonCid}${e.evidenceRoot === set.root ? "" : "  (OTHER evidence root)"}`,
+                ),
+              ]
+            : []),
           `decide with: aidproof review decide ${claimId} approve|reject --amount N --reason reason.json --evidence-root ${set.root}`,
         ];
-        output(global, { claimId, cutoffBlock: set.cutoffBlock, root: set.root, items }, lines.join("\n"));
+        output(
+          global,
+          { claimId, cutoffBlock: set.cutoffBlock, root: set.root, items, endorsements },
+          lines.join("\n"),
+        );
       }),
     );
 
@@ -134,13 +148,14 @@ export function addReviewCommands(program: Command, claim: Command): void {
     .argument("<claimId>")
     .addArgument(new Command().createArgument("<decision>", "approve or reject").choices(["approve", "reject"]))
     .option("--amount <n>", "amount approved, in the plan's smallest unit (approve only)")
-    .requiredOption("--reason <file>", "the public reason document (JSON; see docs/architecture.md)")
+    .option("--reason <file>", "the public reason document (JSON; see README, Reviewing claims)")
+    .option("--reason-cid <cid>", "adopt the reason another member endorsed (printed by review open)")
     .requiredOption("--evidence-root <root>", "the evidence-set root you reviewed (printed by review open)")
     .action(
       async (
         claimId: string,
         decision: "approve" | "reject",
-        opts: MemberOptions & { amount?: string; reason: string; evidenceRoot: string },
+        opts: MemberOptions & { amount?: string; reason?: string; reasonCid?: string; evidenceRoot: string },
       ) => {
         if (!isHexString(opts.evidenceRoot, 32))
           throw new CliError("--evidence-root must be 0x and 64 hex digits", EXIT.usage);
@@ -148,9 +163,14 @@ export function addReviewCommands(program: Command, claim: Command): void {
           throw new CliError("approve needs --amount", EXIT.usage);
         if (decision === "reject" && opts.amount !== undefined && opts.amount !== "0")
           throw new CliError("reject approves nothing: drop --amount", EXIT.usage);
-        let reason;
+        if ((opts.reason === undefined) === (opts.reasonCid === undefined))
+          throw new CliError(
+            "give the reason: --reason FILE, or --reason-cid CID to adopt another member's",
+            EXIT.usage,
+          );
+        let fromFile;
         try {
-          reason = parseReasonDocument(readJsonFile(opts.reason));
+          fromFile = opts.reason === undefined ? undefined : parseReasonDocument(readJsonFile(opts.reason));
         } catch (error) {
           if (error instanceof ReasonDocumentError) throw new CliError(`${opts.reason}: ${error.message}`, EXIT.usage);
           throw error;
@@ -159,6 +179,7 @@ export function addReviewCommands(program: Command, claim: Command): void {
           "note: the reason document is PUBLIC: it is stored in IPFS and announced to every member. It must hold no name, ID number, diagnosis in words or other personal data.\n",
         );
         await withReviewer(program, opts, async (r, global) => {
+          const reason = fromFile ?? (await r.reason(opts.reasonCid!));
           const endorsed = await r.decide(positiveBigInt(claimId, "claimId"), {
             decision,
             amount: positiveBigInt(opts.amount ?? "0", "--amount"),

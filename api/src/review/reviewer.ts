@@ -15,6 +15,7 @@ import type { ConsortiumDescriptor } from "../verify/descriptor";
 import { computeEvidenceSet, inRanges, type EvidenceSet } from "../evidence/evidenceSet";
 import {
   canonicalReasonBytes,
+  parseReasonDocument,
   rawCidOfSha256,
   reasonHash as hashOfReason,
   type ReasonDocument,
@@ -49,6 +50,14 @@ export interface OpenedItem {
   cid: string;
   kind: "public" | "private";
   path: string;
+}
+
+export interface PendingEndorsement {
+  validator: string;
+  decision: "approve" | "reject";
+  amount: string;
+  evidenceRoot: string;
+  reasonCid: string;
 }
 
 export interface DecisionInput {
@@ -205,6 +214,46 @@ export class Reviewer {
     const txHash = await this._send((o) => this._claims.endorse(claimId, decision, set.root, amount, hash, o));
     const after = await this._claims.claim(claimId);
     return { txHash, reasonHash: hash, reasonCid: cid, decided: Number(after.state) !== REVIEWABLE.UnderReview };
+  }
+
+  /**
+   * Each member's current endorsement of the claim (a later one replaces an earlier one), so members
+   * who wrote different reasons can converge on one: `reason(cid)` fetches it.
+   */
+  async endorsements(claimId: bigint): Promise<PendingEndorsement[]> {
+    const head = await this._provider.getBlockNumber();
+    const logs = await inRanges(
+      this._options.descriptor.deploymentBlock,
+      "latest",
+      (a, b) => this._claims.queryFilter(this._claims.filters.ClaimEndorsed(claimId), a, b),
+      head,
+    );
+    const current = new Map<string, PendingEndorsement>();
+    for (const log of logs) {
+      const { validator, decision, amount, evidenceRoot, reasonHash } = log.args;
+      current.delete(validator);
+      current.set(validator, {
+        validator,
+        decision: Number(decision) === 1 ? "approve" : "reject",
+        amount: amount.toString(),
+        evidenceRoot,
+        reasonCid: rawCidOfSha256(reasonHash),
+      });
+    }
+    return [...current.values()];
+  }
+
+  /** A published reason document, fetched by its CID (verified) and checked against the schema. */
+  async reason(cid: string): Promise<ReasonDocument> {
+    const bytes = await this._fetch(cid, 1024 * 1024);
+    try {
+      return parseReasonDocument(JSON.parse(new TextDecoder().decode(bytes)));
+    } catch (error) {
+      throw new DomainError(
+        "INVALID_REASON",
+        `${cid} is not a reason document: ${error instanceof Error ? error.message : error}`,
+      );
+    }
   }
 
   /** Approved -> Paid, with this member's payment reference (at most 31 bytes of text). */
