@@ -115,6 +115,10 @@ describe("aidproof review and claim dispute (spawned, against the real stack)", 
     ]);
     expect(second.code, second.stderr).to.equal(0);
     expect(second.stdout).to.match(/DECIDED/);
+    // Anyone checks the decision against the evidence set they recompute themselves.
+    const checked = await cli(["claim", "evidence-set", claimId], env);
+    expect(checked.code, checked.stderr).to.equal(0);
+    expect(checked.stdout).to.match(/evidence set of 1 item[\s\S]*the decision's root MATCHES/);
     const disputed = await asClaimant(["claim", "dispute", claimId]);
     expect(disputed.code, disputed.stderr).to.equal(0);
     expect(disputed.stdout).to.match(/is Disputed/);

@@ -1,6 +1,9 @@
 import { existsSync } from "node:fs";
 import { Command, Option } from "commander";
-import { isHexString } from "ethers";
+import { JsonRpcProvider, isHexString } from "ethers";
+import { ClaimRegistry__factory } from "../../../typechain-types";
+import { cachedFetch, computeEvidenceSet } from "../evidence/evidenceSet";
+import { fetchVerifiedBytes } from "../store/gatewayClient";
 import { z } from "zod";
 import { Reviewer } from "../review/reviewer";
 import { parseReasonDocument, ReasonDocumentError } from "../verify/reason";
@@ -209,6 +212,59 @@ export function addReviewCommands(program: Command, claim: Command): void {
         );
       }),
     );
+
+  claim
+    .command("evidence-set")
+    .description(
+      "recompute a claim's evidence set from the chain and the batch manifests (fetched by CID from --gateway, verified) and check the decided root against it: exit 0 match or undecided, 1 not",
+    )
+    .argument("<claimId>")
+    .action(async (claimId: string) => {
+      const global = program.opts<GlobalOptions>();
+      const descriptor = await loadDescriptor(global.consortium);
+      const provider = new JsonRpcProvider(rpcFor(global, descriptor), undefined, { batchMaxCount: 1 });
+      try {
+        const id = positiveBigInt(claimId, "claimId");
+        const set = await computeEvidenceSet(
+          {
+            provider,
+            contracts: descriptor.contracts,
+            deploymentBlock: descriptor.deploymentBlock,
+            fetch: cachedFetch((cid) => fetchVerifiedBytes(global.gateway, cid, 32 * 1024 * 1024)),
+          },
+          id,
+        );
+        const decided = (await ClaimRegistry__factory.connect(descriptor.contracts.claimRegistry, provider).claim(id))
+          .evidenceRoot;
+        const undecided = /^0x0+$/.test(decided);
+        const matches = undecided || decided.toLowerCase() === set.root.toLowerCase();
+        const lines = [
+          `claim ${claimId}: evidence set of ${set.items.length} item(s), anchored before block ${set.cutoffBlock}`,
+          ...set.items.map((i) => `  ${i.item.kind === 1 ? "private" : "public "} ${i.item.cid}  leaf ${i.leafHash}`),
+          `root ${set.root}`,
+          undecided
+            ? "not decided yet"
+            : matches
+              ? "the decision's root MATCHES"
+              : `the decision's root ${decided} DOES NOT MATCH`,
+        ];
+        output(
+          global,
+          {
+            claimId,
+            cutoffBlock: set.cutoffBlock,
+            root: set.root,
+            decided: undecided ? null : decided,
+            matches,
+            items: set.items,
+          },
+          lines.join("\n"),
+        );
+        if (!matches) throw new CliError("", EXIT.failed);
+      } finally {
+        provider.destroy();
+      }
+    });
 
   claim
     .command("dispute")

@@ -1,14 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createHash } from "node:crypto";
-import {
-  JsonRpcProvider,
-  Wallet,
-  encodeBytes32String,
-  getBytes,
-  isError,
-  type ContractTransactionResponse,
-} from "ethers";
+import { JsonRpcProvider, Wallet, encodeBytes32String, isError, type ContractTransactionResponse } from "ethers";
 import { ClaimRegistry__factory, type ClaimRegistry } from "../../../typechain-types";
 import { DomainError } from "../errors";
 import type { ConsortiumDescriptor } from "../verify/descriptor";
@@ -21,7 +14,7 @@ import {
   type ReasonDocument,
 } from "../verify/reason";
 import { decryptEnvelope, EnvelopeNotRecipientError } from "../crypto/envelope";
-import { fetchVerified } from "../store/gatewayClient";
+import { fetchVerifiedBytes } from "../store/gatewayClient";
 import { toDomainError } from "../chain/chainAdapter";
 import { CLAIM_STATES } from "../services/claimService";
 
@@ -307,9 +300,8 @@ export class Reviewer {
   }
 
   private async _fetch(cid: string, maxBytes: number): Promise<Uint8Array> {
-    const parts: Uint8Array[] = [];
     try {
-      for await (const chunk of fetchVerified(this._options.gatewayUrl, cid, { maxBytes })) parts.push(chunk);
+      return await fetchVerifiedBytes(this._options.gatewayUrl, cid, maxBytes);
     } catch (error) {
       if (error instanceof DomainError) throw error;
       throw new DomainError(
@@ -317,7 +309,6 @@ export class Reviewer {
         `cannot fetch ${cid}: ${error instanceof Error ? error.message : error}`,
       );
     }
-    return getBytes(Buffer.concat(parts));
   }
 
   private async _onChain<T>(read: () => Promise<T>): Promise<T> {

@@ -64,6 +64,13 @@ export async function* fetchVerified(
  * One block from a trustless gateway (`?format=raw`), or undefined when the gateway does not have it.
  * Unverified: the caller checks it against its CID.
  */
+/** The whole of {@link fetchVerified}, at most `maxBytes`: for documents (manifests, reasons). */
+export async function fetchVerifiedBytes(gatewayUrl: string, cid: string, maxBytes: number): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const chunk of fetchVerified(gatewayUrl, cid, { maxBytes })) parts.push(chunk);
+  return Buffer.concat(parts);
+}
+
 export async function fetchBlock(gatewayUrl: string, cid: CID, signal?: AbortSignal): Promise<Uint8Array | undefined> {
   const source = new URL(`/ipfs/${cid.toString()}?format=raw`, gatewayUrl).toString();
   const response = await fetch(source, { headers: { accept: "application/vnd.ipld.raw" }, signal });
