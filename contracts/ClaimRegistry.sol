@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IConsortium} from "./interfaces/IConsortium.sol";
 import {IClaimRegistry} from "./interfaces/IClaimRegistry.sol";
 import {ConsortiumGated} from "./ConsortiumGated.sol";
@@ -17,6 +18,8 @@ import {AidProofRoles} from "./AidProofRoles.sol";
  * the gateway and every validator with ECDSA, which a contract wallet cannot produce.
  */
 contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
+    using Checkpoints for Checkpoints.Trace208;
+
     bytes32 public constant FILE_CLAIM_TYPEHASH = keccak256(
         "FileClaim(address claimant,uint64 planId,uint128 amount,string metadataCid,uint256 nonce,uint256 deadline)"
     );
@@ -31,6 +34,8 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
     mapping(uint256 claimId => mapping(address validator => uint64 admission)) private _endorsedUnder;
     mapping(uint256 claimId => mapping(address validator => bytes32 decisionKey)) private _endorsedDecision;
     mapping(uint256 claimId => uint256 pausedTime) private _pausedTimeAtDecision;
+    /// @dev Cumulative payouts by timestamp: any period's payouts are a difference of two lookups.
+    Checkpoints.Trace208 private _paid;
 
     constructor(
         IConsortium consortium_,
@@ -167,6 +172,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         }
         _transition(claimId, ClaimState.Approved, ClaimState.Paid);
         c.paymentReference = paymentReference;
+        _paid.push(uint48(block.timestamp), _paid.latest() + c.amountApproved);
         emit ClaimPaid(claimId, c.amountApproved, paymentReference, msg.sender);
     }
 
@@ -189,6 +195,12 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         bytes32 reasonHash
     ) external view returns (address[] memory) {
         return _endorsements[claimId][_decisionKey(decision, evidenceRoot, amount, reasonHash)].voters;
+    }
+
+    /// @inheritdoc IClaimRegistry
+    function paidBetween(uint48 from, uint48 to) external view returns (uint256) {
+        if (to < from) revert ClaimRegistryInvalidRange(from, to);
+        return _paidBefore(to) - _paidBefore(from);
     }
 
     /// @inheritdoc IClaimRegistry
@@ -216,6 +228,11 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         c.metadataCid = metadataCid;
         emit ClaimFiled(claimId, claimant, planId, amount, metadataCid);
         emit ClaimStateChanged(claimId, ClaimState.None, ClaimState.Filed);
+    }
+
+    /// @dev Payouts recorded at timestamps before `timestamp`.
+    function _paidBefore(uint48 timestamp) private view returns (uint256) {
+        return timestamp == 0 ? 0 : _paid.upperLookupRecent(timestamp - 1);
     }
 
     function _requireExternallyOwned(address claimant) private view {

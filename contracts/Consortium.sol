@@ -28,6 +28,7 @@ contract Consortium is IConsortium, AccessControl, Pausable {
     uint64 private _lastAdmission;
     uint256 private _threshold;
     uint256 private _pausedTimeBefore;
+    uint256 private _feeRate;
     uint256 private _pausedSince;
 
     uint256 private _proposalCount;
@@ -90,6 +91,11 @@ contract Consortium is IConsortium, AccessControl, Pausable {
     }
 
     // ---------------------------------------------------------------- views
+
+    /// @inheritdoc IConsortium
+    function feeRate() external view returns (uint256) {
+        return _feeRate;
+    }
 
     /// @inheritdoc IConsortium
     function threshold() external view returns (uint256) {
@@ -199,11 +205,20 @@ contract Consortium is IConsortium, AccessControl, Pausable {
         } else if (action == ProposalAction.Pause) {
             _pausedSince = block.timestamp;
             _pause();
-        } else {
+        } else if (action == ProposalAction.Unpause) {
             _pausedTimeBefore += block.timestamp - _pausedSince;
             _unpause();
+        } else {
+            _setFeeRate(abi.decode(params, (uint256)));
         }
         _requireMajorityThreshold();
+    }
+
+    function _setFeeRate(uint256 basisPoints) private {
+        if (basisPoints > 10_000) revert ConsortiumInvalidFeeRate(basisPoints);
+        uint256 previous = _feeRate;
+        _feeRate = basisPoints;
+        emit FeeRateChanged(previous, basisPoints);
     }
 
     function _addMember(address account, string memory name, bytes memory encryptionKey) private {

@@ -111,6 +111,8 @@ interface IClaimRegistry {
     error ClaimRegistryApprovedInFull(uint256 claimId, uint128 amount);
     /// @notice A partial approval is paid only once its dispute window closed at `closesAt`.
     error ClaimRegistryDisputeWindowOpen(uint256 claimId, uint256 closesAt);
+    /// @notice A range of timestamps ends before it starts.
+    error ClaimRegistryInvalidRange(uint48 from, uint48 to);
     /// @notice A payout needs a non-zero payment reference.
     error ClaimRegistryEmptyPaymentReference(uint256 claimId);
 
@@ -184,6 +186,10 @@ interface IClaimRegistry {
         uint128 amount,
         bytes32 reasonHash
     ) external view returns (address[] memory);
+
+    /// @notice The sum of the payouts recorded at timestamps in [from, to): a period's payouts, which
+    /// its cost-sharing bill is built on.
+    function paidBetween(uint48 from, uint48 to) external view returns (uint256);
 
     /// @notice Seconds after a rejection during which the claimant may dispute.
     function disputeWindow() external view returns (uint256);

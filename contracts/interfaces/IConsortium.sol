@@ -19,7 +19,8 @@ interface IConsortium is IAccessControl {
         RevokeRole, // (bytes32 role, address account)
         SetThreshold, // (uint256 threshold)
         Pause, // ()
-        Unpause // ()
+        Unpause, // ()
+        SetFeeRate // (uint256 basisPoints)
     }
 
     /// @notice A member organization as registered on chain.
@@ -63,6 +64,8 @@ interface IConsortium is IAccessControl {
     event MemberKeysRotated(address indexed account, address indexed newAccount, bytes newEncryptionKey);
     /// @notice Emitted when the quorum threshold changed.
     event ThresholdChanged(uint256 previousThreshold, uint256 newThreshold);
+    /// @notice Emitted when the management fee rate changed (basis points of a period's payouts).
+    event FeeRateChanged(uint256 previousRate, uint256 newRate);
     /// @notice Emitted when a member proposed a change.
     event ProposalCreated(
         uint256 indexed proposalId,
@@ -102,6 +105,8 @@ interface IConsortium is IAccessControl {
     error ConsortiumInsufficientApprovals(uint256 proposalId, uint256 approvals, uint256 threshold);
     /// @notice A proposal deadline must lie in the future.
     error ConsortiumInvalidDeadline(uint64 deadline);
+    /// @notice A fee rate is at most 10,000 basis points (100%).
+    error ConsortiumInvalidFeeRate(uint256 basisPoints);
 
     /// @notice Creates a proposal and counts the proposer's approval. Members only.
     /// @return proposalId The new proposal's id, counting from 1.
@@ -116,6 +121,10 @@ interface IConsortium is IAccessControl {
 
     /// @notice Executes a proposal that at least `threshold()` current members approved. Members only.
     function execute(uint256 proposalId) external;
+
+    /// @notice The management fee added to a period's payouts in its bill, in basis points; changed
+    /// only by a SetFeeRate proposal (the plan this project serves charged 8%: 800).
+    function feeRate() external view returns (uint256);
 
     /// @notice The quorum M for governance, batch attestations, claim decisions and jury confirmations;
     /// always more than half of N.

@@ -481,6 +481,31 @@ describe("ClaimRegistry", () => {
     });
   });
 
+  describe("paidBetween", () => {
+    it("sums the payouts recorded in a range of timestamps", async () => {
+      const f = await loadFixture(deployAidProofFixture);
+      const times: bigint[] = [];
+      for (const amount of [100n, 250n]) {
+        await f.claimRegistry.connect(f.claimant).fileClaim(1, amount, CID);
+        const claimId = await f.claimRegistry.claimCount();
+        await f.claimRegistry.connect(f.validators[0]).startReview(claimId);
+        for (const v of f.validators.slice(0, 2))
+          await f.claimRegistry.connect(v).endorse(claimId, Decision.Approve, ROOT, amount, REASON);
+        await f.claimRegistry.connect(f.validators[2]).recordPayout(claimId, id(`paid-${amount}`));
+        times.push(BigInt(await time.latest()));
+        await time.increase(100);
+      }
+      const [first, second] = times;
+      expect(await f.claimRegistry.paidBetween(0, first)).to.equal(0);
+      expect(await f.claimRegistry.paidBetween(0, first + 1n)).to.equal(100);
+      expect(await f.claimRegistry.paidBetween(first + 1n, second + 1n)).to.equal(250);
+      expect(await f.claimRegistry.paidBetween(0, second + 1000n)).to.equal(350);
+      await expect(f.claimRegistry.paidBetween(second, first))
+        .to.be.revertedWithCustomError(f.claimRegistry, "ClaimRegistryInvalidRange")
+        .withArgs(second, first);
+    });
+  });
+
   describe("recordPayout", () => {
     it("moves Approved to Paid once with the payment reference", async () => {
       const { claimRegistry, validators, claimId } = await loadFixture(approvedFixture);

@@ -371,6 +371,29 @@ describe("Consortium", () => {
     });
   });
 
+  describe("SetFeeRate", () => {
+    it("changes the management fee only through an executed proposal, up to 100%", async () => {
+      const { consortium, validators } = await loadFixture(deployAidProofFixture);
+      expect(await consortium.feeRate()).to.equal(0);
+      const pending = await proposeWith(
+        consortium,
+        validators.slice(0, 1),
+        Action.SetFeeRate,
+        proposalParams.feeRate(800),
+      );
+      expect(await consortium.feeRate()).to.equal(0); // proposed, one approval of M = 2: nothing changes
+      await consortium.connect(validators[1]).approve(pending);
+      await expect(consortium.connect(validators[0]).execute(pending))
+        .to.emit(consortium, "FeeRateChanged")
+        .withArgs(0, 800);
+      expect(await consortium.feeRate()).to.equal(800);
+      const tooHigh = await proposeWith(consortium, validators, Action.SetFeeRate, proposalParams.feeRate(10_001));
+      await expect(consortium.connect(validators[0]).execute(tooHigh))
+        .to.be.revertedWithCustomError(consortium, "ConsortiumInvalidFeeRate")
+        .withArgs(10_001);
+    });
+  });
+
   describe("SetThreshold", () => {
     it("rejects an M that is not more than half of N (N = 3: 1 refused; N = 4: 2 refused, 3 accepted)", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);

@@ -10,6 +10,7 @@ export const ProposalAction = {
   SetThreshold: 5,
   Pause: 6,
   Unpause: 7,
+  SetFeeRate: 8,
 } as const;
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -23,5 +24,6 @@ export const proposalParams = {
     coder.encode(["address", "address", "bytes"], [account, newAccount, encryptionKey]),
   role: (role: string, account: string) => coder.encode(["bytes32", "address"], [role, account]),
   threshold: (threshold: number) => coder.encode(["uint256"], [threshold]),
+  feeRate: (basisPoints: number) => coder.encode(["uint256"], [basisPoints]),
   none: "0x",
 };
