@@ -53,6 +53,12 @@ const DEFAULTS = {
   logRangeBlocks: 2_000,
 };
 const RETRY_MIN_MS = 500;
+/**
+ * How long a verdict's receipt is awaited: a transaction mines within a block or two, and one the
+ * node lost (a chain restarted from an older state drops its pending transactions) is then sent
+ * again on the next round instead of being waited for, as the batcher does with anchors.
+ */
+const RECEIPT_WAIT_MS = 20_000;
 const RETRY_MAX_MS = 30_000;
 
 export interface LeafVerdict {
@@ -197,7 +203,7 @@ export class ValidatorNode {
     return onChain(() =>
       this._sender.send(async () => {
         const tx = await send();
-        const receipt = await this._provider.waitForTransaction(tx.hash, 1, 120_000);
+        const receipt = await this._provider.waitForTransaction(tx.hash, 1, RECEIPT_WAIT_MS);
         if (receipt?.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);
       }),
     );
