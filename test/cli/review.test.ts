@@ -74,7 +74,7 @@ describe("aidproof review and claim dispute (spawned, against the real stack)", 
   it("refuses a wrong evidence root locally, and a reason with a field outside the schema", async () => {
     await writeFile(join(dir, "reason.json"), JSON.stringify(reasonFor(BigInt(claimId), "reject", ASKED, 0n)));
     const wrong = await rejectAs(1, `0x${"ab".repeat(32)}`);
-    expect(wrong.code).to.equal(1);
+    expect(wrong.code).to.equal(2);
     expect(wrong.stderr).to.match(/EVIDENCE_ROOT_MISMATCH: refused/);
     await writeFile(
       join(dir, "leaky.json"),

@@ -100,11 +100,11 @@ describe("Reviewer (real stack: chain, manifests, store, gateway)", function () 
       const set = await settledEvidenceSet(r, claimId);
       expect(set.items).to.have.length(2);
       expect(set.root).to.equal(evidenceSetRoot(set.items.map((i) => i.leafHash)));
-      // Evidence anchored after the review started is not in the set.
+      // Evidence is refused once the review has started: it could never count.
       const late = join(outDir, "late.txt");
       writeFileSync(late, "late");
-      const { receiptId } = await claimant.submitEvidence(claimId, late, { kind: "public" });
-      await claimant.waitForReceipt(receiptId, "confirmed", 60_000);
+      const refused = (await rejection(claimant.submitEvidence(claimId, late, { kind: "public" }))) as GatewayError;
+      expect([refused.status, refused.code]).to.deep.equal([409, "CLAIM_CLOSED_FOR_EVIDENCE"]);
       expect((await r.evidenceSet(claimId)).root).to.equal(set.root);
       const served = (await (await fetch(`${stack.gateway.url}/claims/${claimId}/evidence-set`)).json()) as {
         root: string;

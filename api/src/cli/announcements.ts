@@ -48,7 +48,12 @@ async function checkAgainstChain(global: GlobalOptions, period: bigint) {
     const registry = AnnouncementRegistry__factory.connect(descriptor.contracts.announcementRegistry, provider);
     const [anchored, bounds] = await Promise.all([registry.announcement(period), registry.periodBounds(period)]);
     const status = ANNOUNCEMENT_STATUS[Number(anchored.status)];
-    if (status === "none") throw new CliError(`period ${period} has no announcement on chain`, EXIT.failed);
+    if (status === "none") {
+      const head = await provider.getBlock("latest");
+      if (head && head.timestamp < Number(bounds[1]))
+        throw new CliError(`period ${period} is still open: it closes at ${when(Number(bounds[1]))}`, EXIT.pending);
+      throw new CliError(`period ${period} has no announcement on chain yet`, EXIT.failed);
+    }
     const announcement = await served(global.gateway, period);
     const checked: CheckedEntry[] = announcement.entries.map(({ entry, proof }) => {
       const parsed = announcementEntrySchema.safeParse(entry);

@@ -372,6 +372,15 @@ function addStoreCommands(program: Command): void {
     });
 }
 
+/** Refusals of what the user gave, before anything was sent: bad input (exit 2), not a failure. */
+const INPUT_ERRORS = new Set([
+  "VALIDATION_FAILED",
+  "EVIDENCE_ROOT_MISMATCH",
+  "REASON_MISMATCH",
+  "INVALID_REASON",
+  "INVALID_REFERENCE",
+]);
+
 export async function run(argv: string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -385,9 +394,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     if (error instanceof DomainError) {
       process.stderr.write(`aidproof: ${error.code}: ${error.message}\n`);
-      return error.code === "GATEWAY_UNREACHABLE" || error.code === "CHAIN_UNREACHABLE"
-        ? EXIT.unreachable
-        : EXIT.failed;
+      if (error.code === "GATEWAY_UNREACHABLE" || error.code === "CHAIN_UNREACHABLE") return EXIT.unreachable;
+      return INPUT_ERRORS.has(error.code) ? EXIT.usage : EXIT.failed;
     }
     process.stderr.write(`aidproof: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.failed;

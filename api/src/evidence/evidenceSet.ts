@@ -73,6 +73,8 @@ export async function computeEvidenceSet(source: EvidenceSetSource, claimId: big
     (from, to) => claims.queryFilter(claims.filters.ClaimStateChanged(claimId), from, to),
     head,
   );
+  if (changes.length === 0)
+    throw new DomainError("CLAIM_NOT_FOUND", `no claim ${claimId}`, { claimId: claimId.toString() });
   const started = changes.find((log) => Number(log.args.to) === UNDER_REVIEW);
   if (!started)
     throw new DomainError("CLAIM_NOT_REVIEWED", `claim ${claimId} has not entered review: it has no evidence set yet`, {

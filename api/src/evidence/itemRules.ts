@@ -9,8 +9,12 @@ import type { EvidenceSignatureVerifier, EvidenceMessage } from "../chain/signat
  * one claimant get a whole batch of other claimants' evidence rejected).
  */
 
-/** Claim states that take evidence: Filed, UnderReview, Disputed (IClaimRegistry.ClaimState). */
-export const CLAIM_STATES_TAKING_EVIDENCE: ReadonlySet<number> = new Set([1, 2, 5]);
+/**
+ * Claim states that take evidence: Filed and Disputed (IClaimRegistry.ClaimState). Not UnderReview:
+ * the evidence set a decision is made on is fixed when the review starts (evidence/evidenceSet.ts),
+ * so an item accepted then could never count, and its confirmed receipt would mislead.
+ */
+export const CLAIM_STATES_TAKING_EVIDENCE: ReadonlySet<number> = new Set([1, 5]);
 
 /** An envelope's header must lie within its first 64 KiB: all the gateway holds of a streamed upload. */
 export const ENVELOPE_HEAD_BYTES = 64 * 1024;

@@ -24,6 +24,7 @@ import {
 } from "../evidence/itemRules";
 import { ContentTooLargeError, InvalidCidError } from "../store/errors";
 import type { Logger } from "../logger";
+import { DomainError } from "../errors";
 import { ClaimTimeline, type ChainPosition } from "./claimTimeline";
 import { AnnouncementJudge, ManifestUnreachable } from "./announcementJudge";
 import { AnnouncementRegistry__factory, type AnnouncementRegistry } from "../../../typechain-types";
@@ -204,7 +205,8 @@ export class ValidatorNode {
       this._sender.send(async () => {
         const tx = await send();
         const receipt = await this._provider.waitForTransaction(tx.hash, 1, RECEIPT_WAIT_MS);
-        if (receipt?.status !== 1) throw new Error(`transaction ${tx.hash} reverted`);
+        if (receipt?.status !== 1)
+          throw new DomainError("CONTRACT_REJECTED", `transaction ${tx.hash} reverted (settled meanwhile?)`);
       }),
     );
   }
