@@ -122,6 +122,9 @@ describe("aidproof review and claim dispute (spawned, against the real stack)", 
     const disputed = await asClaimant(["claim", "dispute", claimId]);
     expect(disputed.code, disputed.stderr).to.equal(0);
     expect(disputed.stdout).to.match(/is Disputed/);
+    const timeline = await cli(["claim", "show", claimId], env);
+    expect(timeline.stdout).to.match(/ClaimStateChanged {2}from=Rejected to=Disputed/);
+    expect(timeline.stdout).to.match(/ClaimDecided {2}decision=reject/);
     const again = await asClaimant(["claim", "dispute", claimId]);
     expect(again.code).to.equal(1);
     expect(again.stderr).to.match(/INVALID_CLAIM_STATE/);

@@ -248,6 +248,8 @@ describe("Reviewer (real stack: chain, manifests, store, gateway)", function () 
       await decideClaim(stack, BigInt(claimId), "approve", ASKED, ASKED);
       const error = (await rejection(claimant.dispute(BigInt(claimId)))) as GatewayError;
       expect([error.status, error.code]).to.deep.equal([409, "CLAIM_NOT_DISPUTABLE"]);
+      const waiting = await member(1).queue();
+      expect(waiting.find((q) => q.claimId === claimId)?.action).to.equal("pay");
       await member(1).recordPayout(BigInt(claimId), "BANK-2026-0001");
       const served = (await (await fetch(`${stack.gateway.url}/claims/${claimId}`)).json()) as {
         state: string;

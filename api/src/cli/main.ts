@@ -21,6 +21,7 @@ import { addReviewCommands } from "./review";
 import { addAnnouncementCommands } from "./announcements";
 import { addChargesCommands } from "./charges";
 import { AidProofClient } from "../sdk/client";
+import { CLAIM_STATES } from "../services/claimService";
 import { verifyEvidenceBundle, type Verification } from "../verify/evidence";
 import type { ConsortiumDescriptor } from "../verify/descriptor";
 import { claimTimeline, type TimelineEntry } from "../verify/timeline";
@@ -31,11 +32,19 @@ import { KuboBackend } from "../store/kuboBackend";
 import { fetchBlock, fetchVerified } from "../store/gatewayClient";
 import { scrub, type RepairSource, type ScrubProgress } from "../store/scrub";
 
+/** An event argument as people read it: claim states and decisions by name. */
+function argText(event: string, key: string, value: unknown): string {
+  if (event === "ClaimStateChanged" && (key === "from" || key === "to"))
+    return CLAIM_STATES[Number(value)] ?? String(value);
+  if (key === "decision") return ["none", "approve", "reject"][Number(value)] ?? String(value);
+  return String(value);
+}
+
 function describeTimeline(timeline: TimelineEntry[]): string[] {
   return timeline.map((e) => {
     const args = Object.entries(e.args)
       .filter(([k]) => k !== "claimId")
-      .map(([k, v]) => `${k}=${v}`)
+      .map(([k, v]) => `${k}=${argText(e.event, k, v)}`)
       .join(" ");
     return `  ${when(e.time)}  block ${e.blockNumber}  ${e.event}${args ? `  ${args}` : ""}`;
   });

@@ -35,7 +35,7 @@ export interface ReviewQueueEntry {
   state: string;
   amountRequested: string;
   /** What this member can do: start the review, or endorse a decision. */
-  action: "start review" | "decide";
+  action: "start review" | "decide" | "pay";
 }
 
 export interface OpenedItem {
@@ -101,7 +101,7 @@ export class Reviewer {
     this._provider.destroy();
   }
 
-  /** Claims waiting for this member: to start reviewing, or under review without its endorsement. */
+  /** Claims waiting for this member: to start reviewing, under review without its endorsement, or approved and unpaid. */
   async queue(): Promise<ReviewQueueEntry[]> {
     const head = await this._provider.getBlockNumber();
     const from = this._options.descriptor.deploymentBlock;
@@ -124,13 +124,15 @@ export class Reviewer {
     const endorsed = new Set(mine.map((log) => log.args.claimId.toString()));
     const queue: ReviewQueueEntry[] = [];
     for (const [claimId, s] of state) {
-      if (s !== REVIEWABLE.Filed && !(s === REVIEWABLE.UnderReview && !endorsed.has(claimId))) continue;
+      const waiting =
+        s === REVIEWABLE.Filed || s === REVIEWABLE.Approved || (s === REVIEWABLE.UnderReview && !endorsed.has(claimId));
+      if (!waiting) continue;
       const claim = await this._claims.claim(claimId);
       queue.push({
         claimId,
         state: CLAIM_STATES[s],
         amountRequested: claim.amountRequested.toString(),
-        action: s === REVIEWABLE.Filed ? "start review" : "decide",
+        action: s === REVIEWABLE.Filed ? "start review" : s === REVIEWABLE.Approved ? "pay" : "decide",
       });
     }
     return queue;
