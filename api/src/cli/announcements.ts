@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { JsonRpcProvider } from "ethers";
 import { AnnouncementRegistry__factory } from "../../../typechain-types";
 import {
   DISPUTE_STATUS,
@@ -10,7 +9,7 @@ import {
 } from "../announcements/announcement";
 import { ANNOUNCEMENT_STATUS } from "../announcements/announcementService";
 import { CLAIM_STATES } from "../services/claimService";
-import { CliError, EXIT, loadDescriptor, output, positiveBigInt, rpcFor, when, type GlobalOptions } from "./common";
+import { CliError, EXIT, output, positiveBigInt, when, withPinnedChain, type GlobalOptions } from "./common";
 
 interface ServedAnnouncement {
   period: string;
@@ -42,9 +41,7 @@ async function served(gateway: string, period: bigint): Promise<ServedAnnounceme
  * period, and every entry's proof against that root. The gateway is believed in nothing.
  */
 async function checkAgainstChain(global: GlobalOptions, period: bigint) {
-  const descriptor = await loadDescriptor(global.consortium);
-  const provider = new JsonRpcProvider(rpcFor(global, descriptor), undefined, { batchMaxCount: 1 });
-  try {
+  return withPinnedChain(global, async (provider, descriptor) => {
     const registry = AnnouncementRegistry__factory.connect(descriptor.contracts.announcementRegistry, provider);
     const [anchored, bounds] = await Promise.all([registry.announcement(period), registry.periodBounds(period)]);
     const status = ANNOUNCEMENT_STATUS[Number(anchored.status)];
@@ -64,9 +61,7 @@ async function checkAgainstChain(global: GlobalOptions, period: bigint) {
     const complete =
       checked.length === Number(anchored.entryCount) && new Set(checked.map((c) => c.claimId)).size === checked.length;
     return { status, root: anchored.root, start: Number(bounds[0]), end: Number(bounds[1]), checked, complete };
-  } finally {
-    provider.destroy();
-  }
+  });
 }
 
 function describeEntry(e: AnnouncementEntry): string {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from "node:fs";
-import { Wallet } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import { AidProofClient, type ChainPin } from "../sdk/client";
 import { parseDescriptor, type ConsortiumDescriptor } from "../verify/descriptor";
 
@@ -104,4 +104,18 @@ export function readInputFile(path: string): Buffer {
 export function positiveBigInt(value: string, name: string): bigint {
   if (!/^\d+$/.test(value)) throw new CliError(`${name} must be a non-negative integer, got "${value}"`, EXIT.usage);
   return BigInt(value);
+}
+
+/** Runs `work` against the pinned consortium's chain, read through the user's RPC endpoint. */
+export async function withPinnedChain<T>(
+  options: GlobalOptions,
+  work: (provider: JsonRpcProvider, descriptor: ConsortiumDescriptor) => Promise<T>,
+): Promise<T> {
+  const descriptor = await loadDescriptor(options.consortium);
+  const provider = new JsonRpcProvider(rpcFor(options, descriptor), undefined, { batchMaxCount: 1 });
+  try {
+    return await work(provider, descriptor);
+  } finally {
+    provider.destroy();
+  }
 }

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { stat } from "node:fs/promises";
 import { Command, CommanderError, Option } from "commander";
-import { JsonRpcProvider, Wallet } from "ethers";
+import { Wallet } from "ethers";
 import { DomainError } from "../errors";
 import {
   EXIT,
@@ -15,6 +15,7 @@ import {
   rpcFor,
   signingClient,
   when,
+  withPinnedChain,
   type GlobalOptions,
 } from "./common";
 import { addReviewCommands } from "./review";
@@ -277,16 +278,12 @@ export function buildProgram(): Command {
     .argument("<claimId>")
     .action(async (claimId: string) => {
       const global = program.opts<GlobalOptions>();
-      const descriptor = await loadDescriptor(global.consortium);
-      const provider = new JsonRpcProvider(rpcFor(global, descriptor), undefined, { batchMaxCount: 1 });
-      try {
+      await withPinnedChain(global, async (provider, descriptor) => {
         const timeline = await claimTimeline(provider, descriptor, positiveBigInt(claimId, "claimId"));
         if (timeline.length === 0)
           throw new CliError(`no claim ${claimId} on the pinned consortium's chain`, EXIT.failed);
         output(global, { claimId, timeline }, [`claim ${claimId}:`, ...describeTimeline(timeline)].join("\n"));
-      } finally {
-        provider.destroy();
-      }
+      });
     });
 
   addReviewCommands(program, claim);

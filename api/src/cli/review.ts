@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { Command, Option } from "commander";
-import { JsonRpcProvider, isHexString } from "ethers";
+import { isHexString } from "ethers";
 import { ClaimRegistry__factory } from "../../../typechain-types";
 import { cachedFetch, computeEvidenceSet } from "../evidence/evidenceSet";
 import { fetchVerifiedBytes } from "../store/gatewayClient";
@@ -16,6 +16,7 @@ import {
   readJsonFile,
   rpcFor,
   signingClient,
+  withPinnedChain,
   type GlobalOptions,
 } from "./common";
 
@@ -221,9 +222,7 @@ export function addReviewCommands(program: Command, claim: Command): void {
     .argument("<claimId>")
     .action(async (claimId: string) => {
       const global = program.opts<GlobalOptions>();
-      const descriptor = await loadDescriptor(global.consortium);
-      const provider = new JsonRpcProvider(rpcFor(global, descriptor), undefined, { batchMaxCount: 1 });
-      try {
+      await withPinnedChain(global, async (provider, descriptor) => {
         const id = positiveBigInt(claimId, "claimId");
         const set = await computeEvidenceSet(
           {
@@ -261,9 +260,7 @@ export function addReviewCommands(program: Command, claim: Command): void {
           lines.join("\n"),
         );
         if (!matches) throw new CliError("", EXIT.failed);
-      } finally {
-        provider.destroy();
-      }
+      });
     });
 
   claim

@@ -15,7 +15,7 @@ import {
 } from "../verify/reason";
 import { decryptEnvelope, EnvelopeNotRecipientError } from "../crypto/envelope";
 import { fetchVerifiedBytes } from "../store/gatewayClient";
-import { toDomainError } from "../chain/chainAdapter";
+import { onChain, toDomainError } from "../chain/chainAdapter";
 import { CLAIM_STATES } from "../services/claimService";
 
 export interface ReviewerOptions {
@@ -189,7 +189,7 @@ export class Reviewer {
    * this decision, or when the claim is not under review.
    */
   async decide(claimId: bigint, input: DecisionInput): Promise<Endorsed> {
-    const claim = await this._onChain(() => this._claims.claim(claimId));
+    const claim = await onChain(() => this._claims.claim(claimId));
     if (Number(claim.state) !== REVIEWABLE.UnderReview)
       throw new DomainError(
         "INVALID_CLAIM_STATE",
@@ -310,14 +310,6 @@ export class Reviewer {
         "CONTENT_UNAVAILABLE",
         `cannot fetch ${cid}: ${error instanceof Error ? error.message : error}`,
       );
-    }
-  }
-
-  private async _onChain<T>(read: () => Promise<T>): Promise<T> {
-    try {
-      return await read();
-    } catch (error) {
-      throw toDomainError(error);
     }
   }
 
