@@ -29,6 +29,7 @@ contract Consortium is IConsortium, AccessControl, Pausable {
     uint256 private _threshold;
     uint256 private _pausedTimeBefore;
     uint256 private _feeRate;
+    JuryRules private _juryRules;
     uint256 private _pausedSince;
 
     uint256 private _proposalCount;
@@ -41,7 +42,12 @@ contract Consortium is IConsortium, AccessControl, Pausable {
         _;
     }
 
-    constructor(InitialMember[] memory initialMembers, uint256 initialThreshold, RoleGrant[] memory initialRoles) {
+    constructor(
+        InitialMember[] memory initialMembers,
+        uint256 initialThreshold,
+        RoleGrant[] memory initialRoles,
+        JuryRules memory initialJuryRules
+    ) {
         for (uint256 i = 0; i < initialMembers.length; ++i) {
             InitialMember memory m = initialMembers[i];
             _addMember(m.account, m.name, m.encryptionKey);
@@ -51,6 +57,7 @@ contract Consortium is IConsortium, AccessControl, Pausable {
         for (uint256 i = 0; i < initialRoles.length; ++i) {
             _grantAssignableRole(initialRoles[i].role, initialRoles[i].account);
         }
+        _setJuryRules(initialJuryRules);
     }
 
     // ---------------------------------------------------------------- governance
@@ -95,6 +102,11 @@ contract Consortium is IConsortium, AccessControl, Pausable {
     /// @inheritdoc IConsortium
     function feeRate() external view returns (uint256) {
         return _feeRate;
+    }
+
+    /// @inheritdoc IConsortium
+    function juryRules() external view returns (JuryRules memory) {
+        return _juryRules;
     }
 
     /// @inheritdoc IConsortium
@@ -208,8 +220,10 @@ contract Consortium is IConsortium, AccessControl, Pausable {
         } else if (action == ProposalAction.Unpause) {
             _pausedTimeBefore += block.timestamp - _pausedSince;
             _unpause();
-        } else {
+        } else if (action == ProposalAction.SetFeeRate) {
             _setFeeRate(abi.decode(params, (uint256)));
+        } else {
+            _setJuryRules(abi.decode(params, (JuryRules)));
         }
         _requireMajorityThreshold();
     }
@@ -219,6 +233,20 @@ contract Consortium is IConsortium, AccessControl, Pausable {
         uint256 previous = _feeRate;
         _feeRate = basisPoints;
         emit FeeRateChanged(previous, basisPoints);
+    }
+
+    function _setJuryRules(JuryRules memory rules) private {
+        bool valid = rules.votingSeconds != 0 &&
+            rules.stallSeconds != 0 &&
+            rules.rosterSize != 0 &&
+            rules.minPoolSize > rules.rosterSize &&
+            rules.minValidVotes != 0 &&
+            rules.minValidVotes <= rules.rosterSize &&
+            rules.majorityBps >= 5_000 &&
+            rules.majorityBps < 10_000;
+        if (!valid) revert ConsortiumInvalidJuryRules(rules);
+        _juryRules = rules;
+        emit JuryRulesChanged(rules);
     }
 
     function _addMember(address account, string memory name, bytes memory encryptionKey) private {

@@ -1,6 +1,7 @@
 import { isAddress, isHexString } from "ethers";
 import { resolve } from "node:path";
 import { z } from "zod";
+import type { JuryRules } from "./jury/rules";
 import { DomainError } from "./errors";
 
 const boolean = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -47,6 +48,10 @@ export const configSchema = z
       .min(0)
       .default(14 * 24 * 3600),
     AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
+    AIDPROOF_JURY_VOTING_SECONDS: z.coerce.number().int().min(1).default(60),
+    AIDPROOF_JURY_ROSTER_SIZE: z.coerce.number().int().min(1).default(150),
+    AIDPROOF_JURY_MIN_POOL_SIZE: z.coerce.number().int().min(2).default(200),
+    AIDPROOF_JURY_MIN_VALID_VOTES: z.coerce.number().int().min(1).default(50),
     AIDPROOF_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
@@ -115,6 +120,8 @@ export interface Config {
   /** Dispute window and announcement period of a local deployment (the chain holds a deployed one's). */
   disputeWindowSeconds: number;
   announcementPeriodSeconds: number;
+  /** Jury rules of a local deployment: no qualification wait, short windows, a small roster. */
+  juryRules: JuryRules;
   logLevel: RawConfig["AIDPROOF_LOG_LEVEL"];
 }
 
@@ -173,6 +180,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runAnnouncer: c.AIDPROOF_ANNOUNCER,
     disputeWindowSeconds: c.AIDPROOF_DISPUTE_WINDOW_SECONDS,
     announcementPeriodSeconds: c.AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS,
+    juryRules: {
+      qualificationSeconds: 0,
+      votingSeconds: c.AIDPROOF_JURY_VOTING_SECONDS,
+      stallSeconds: c.AIDPROOF_JURY_VOTING_SECONDS,
+      minPoolSize: c.AIDPROOF_JURY_MIN_POOL_SIZE,
+      rosterSize: c.AIDPROOF_JURY_ROSTER_SIZE,
+      minValidVotes: c.AIDPROOF_JURY_MIN_VALID_VOTES,
+      majorityBps: 5_000,
+    },
     logLevel: c.AIDPROOF_LOG_LEVEL,
   };
 }

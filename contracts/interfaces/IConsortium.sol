@@ -20,7 +20,30 @@ interface IConsortium is IAccessControl {
         SetThreshold, // (uint256 threshold)
         Pause, // ()
         Unpause, // ()
-        SetFeeRate // (uint256 basisPoints)
+        SetFeeRate, // (uint256 basisPoints)
+        SetJuryRules // (JuryRules rules)
+    }
+
+    /// @notice The member jury's rules, held here so they change only by proposal. A case keeps the
+    /// rules it was opened under.
+    /// @param qualificationSeconds A juror's membership credential must predate the case by this much
+    /// (the plan's exam-qualified members; 30 days in production).
+    /// @param votingSeconds The voting window, fixed from the draw: nobody picks a shorter one
+    /// (at least 24 hours in production).
+    /// @param stallSeconds A case not decided this long after its voting deadline can be restarted by anyone.
+    /// @param minPoolSize Fewest confirmed jurors a case may draw from; always more than `rosterSize`.
+    /// @param rosterSize Jurors drawn in expectation (each pool entry is drawn with probability
+    /// rosterSize / poolSize).
+    /// @param minValidVotes Fewest valid ballots for a verdict (the plan needed more than 1,000).
+    /// @param majorityBps Share of valid ballots, in basis points, that overturning must exceed (5,000: a majority).
+    struct JuryRules {
+        uint32 qualificationSeconds;
+        uint32 votingSeconds;
+        uint32 stallSeconds;
+        uint32 minPoolSize;
+        uint32 rosterSize;
+        uint32 minValidVotes;
+        uint16 majorityBps;
     }
 
     /// @notice A member organization as registered on chain.
@@ -66,6 +89,8 @@ interface IConsortium is IAccessControl {
     event ThresholdChanged(uint256 previousThreshold, uint256 newThreshold);
     /// @notice Emitted when the management fee rate changed (basis points of a period's payouts).
     event FeeRateChanged(uint256 previousRate, uint256 newRate);
+    /// @notice Emitted when the jury rules changed.
+    event JuryRulesChanged(JuryRules rules);
     /// @notice Emitted when a member proposed a change.
     event ProposalCreated(
         uint256 indexed proposalId,
@@ -108,6 +133,10 @@ interface IConsortium is IAccessControl {
     /// @notice A fee rate is at most 10,000 basis points (100%).
     error ConsortiumInvalidFeeRate(uint256 basisPoints);
 
+    /// @notice Jury rules need windows and a roster of at least one, a pool larger than the roster, at
+    /// least one and at most `rosterSize` valid votes, and a majority of 5,000 to 9,999 basis points.
+    error ConsortiumInvalidJuryRules(JuryRules rules);
+
     /// @notice Creates a proposal and counts the proposer's approval. Members only.
     /// @return proposalId The new proposal's id, counting from 1.
     function propose(
@@ -125,6 +154,9 @@ interface IConsortium is IAccessControl {
     /// @notice The management fee added to a period's payouts in its bill, in basis points; changed
     /// only by a SetFeeRate proposal (the plan this project serves charged 8%: 800).
     function feeRate() external view returns (uint256);
+
+    /// @notice The member jury's current rules; changed only by a SetJuryRules proposal.
+    function juryRules() external view returns (JuryRules memory);
 
     /// @notice The quorum M for governance, batch attestations, claim decisions and jury confirmations;
     /// always more than half of N.

@@ -2,75 +2,107 @@
 pragma solidity 0.8.28;
 
 import {IClaimRegistry} from "./IClaimRegistry.sol";
+import {IConsortium} from "./IConsortium.sol";
 
 /**
  * @title IJuryCourt
- * @notice Jury cases for disputed claims. A gateway opens a case over a published juror pool; the draw
- * seed is the hash of the block after opening, which the gateway cannot choose; the roster drawn from
- * pool and seed is committed before voting; after the deadline the gateway submits the tally of the
- * jurors' EIP-712 ballots, validators recount it from IPFS and confirm; M confirmations decide the claim.
+ * @notice The member jury for disputed claims.
  *
- * Roster rule (anyone recomputes it): for i = 0, 1, ... take
- * `uint256(keccak256(abi.encode(seed, i))) % poolSize` as a pool index, skip indexes drawn already,
- * until `rosterSize` distinct jurors are drawn.
+ * Pool: the gateway proposes a juror pool (a manifest in IPFS, its Merkle root and size); validators
+ * check it (no repeated voter or member, every credential signed by a GATEWAY holder) and M of them
+ * confirm it. A case draws from the latest confirmed pool.
+ *
+ * Draw: anyone opens the case of a Disputed claim; the seed is the hash of the next block, mixed with
+ * the claim and round, recorded by anyone calling {draw}. If nobody recorded it within the EVM's
+ * 256-block window, {draw} moves the seed block forward: a re-draw by rule, callable by anyone, so no
+ * single party decides when to re-roll. Pool entry `i` is on the roster iff
+ * `uint256(keccak256(abi.encode(seed, i))) < (type(uint256).max / poolSize) * rosterSize` and its
+ * credential predates the case by the qualification time: each entry is drawn independently, so a
+ * roster check is one hash ({isJuror}); the roster size is rosterSize in expectation.
+ *
+ * Secrecy: each validator publishes a ballot key for the case; a juror splits a one-time key M-of-N
+ * over those keys and encrypts the choice with it. After the ballots are sealed on chain, the
+ * validators reveal their keys; the first M revealed open every ballot. Until then no one, the gateway
+ * included, can read a choice.
+ *
+ * Close: after the deadline the gateway seals the ballot set (root, manifest, count); after the keys
+ * are revealed it submits the tally; validators recount from the manifest and confirm; M confirmations
+ * decide. A tally is locked once confirmed by anyone. A case that stalls can be restarted by anyone.
  */
 interface IJuryCourt {
+    enum PoolStatus {
+        None,
+        Proposed,
+        Confirmed
+    }
+
     enum CaseStatus {
         None,
         Drawing,
         Voting,
+        Sealed,
         Tallied,
-        Decided
+        Decided,
+        Inconclusive
     }
 
-    /// @notice Juror choices in a signed ballot.
+    /// @notice Juror choices, inside the encrypted ballot.
     enum Choice {
         Uphold,
         Overturn
     }
 
-    /// @notice A jury case, keyed by the disputed claim's id.
+    /// @notice A juror pool as proposed.
+    struct JurorPool {
+        PoolStatus status;
+        uint32 size;
+        uint48 proposedAt;
+        bytes32 root;
+    }
+
+    /// @notice A jury case, keyed by the disputed claim's id; `round` counts restarts from 1.
     struct JuryCase {
         CaseStatus status;
+        uint32 round;
+        uint32 poolId;
         uint32 poolSize;
-        uint32 rosterSize;
+        uint32 keyThreshold;
+        uint48 openedAt;
         uint48 votingDeadline;
         uint64 seedBlock;
+        uint32 ballotCount;
+        uint32 upholdVotes;
+        uint32 overturnVotes;
         bool overturned;
-        bytes32 jurorPoolRoot;
+        bytes32 poolRoot;
         bytes32 seed;
-        bytes32 rosterRoot;
+        bytes32 ballotsRoot;
         bytes32 tallyHash;
     }
 
-    /// @notice A tally of ballots: their Merkle root, the manifest CID listing them, and counts per choice.
-    struct Tally {
-        bytes32 ballotsRoot;
-        string ballotsCid;
-        uint32 upholdVotes;
-        uint32 overturnVotes;
-    }
-
-    /// @notice Emitted when a gateway opened a case; the seed will be the hash of block `seedBlock`.
-    event CaseOpened(
-        uint256 indexed claimId,
-        bytes32 jurorPoolRoot,
-        string jurorPoolCid,
-        uint32 poolSize,
-        uint32 rosterSize,
-        uint48 votingDeadline,
-        uint64 seedBlock
-    );
-    /// @notice Emitted when the seed block aged out of the EVM's 256-block window unrecorded.
-    event SeedBlockReset(uint256 indexed claimId, uint64 seedBlock);
-    /// @notice Emitted when a gateway committed the drawn roster; voting is open from here.
-    event RosterCommitted(uint256 indexed claimId, bytes32 seed, bytes32 rosterRoot, string rosterCid);
-    /// @notice Emitted when a gateway submitted (or corrected) the tally.
+    /// @notice Emitted when a gateway proposed juror pool `poolId`.
+    event PoolProposed(uint32 indexed poolId, bytes32 root, uint32 size, string cid);
+    /// @notice Emitted when a validator confirmed a pool after checking it.
+    event PoolEndorsed(uint32 indexed poolId, address indexed validator);
+    /// @notice Emitted when M validators confirmed the pool: cases opened from now draw from it.
+    event PoolConfirmed(uint32 indexed poolId);
+    /// @notice Emitted when a case (round) opened; its seed is the hash of block `seedBlock`.
+    event CaseOpened(uint256 indexed claimId, uint32 round, uint32 poolId, uint64 seedBlock);
+    /// @notice Emitted when the seed block aged out unrecorded and the draw moved to a later block.
+    event SeedBlockReset(uint256 indexed claimId, uint32 round, uint64 seedBlock);
+    /// @notice Emitted when the seed was recorded: the roster is fixed and voting is open until `votingDeadline`.
+    event JuryDrawn(uint256 indexed claimId, uint32 round, bytes32 seed, uint48 votingDeadline);
+    /// @notice Emitted when a validator published its ballot encryption key (X25519) for a case round.
+    event BallotKeyPublished(uint256 indexed claimId, uint32 round, address indexed validator, bytes32 publicKey);
+    /// @notice Emitted when the gateway sealed the ballot set after the deadline.
+    event BallotsSealed(uint256 indexed claimId, uint32 round, bytes32 ballotsRoot, string ballotsCid, uint32 count);
+    /// @notice Emitted when a validator revealed its ballot secret key after the ballots were sealed.
+    event BallotKeyRevealed(uint256 indexed claimId, uint32 round, address indexed validator, bytes32 secretKey);
+    /// @notice Emitted when a gateway submitted (or, before any confirmation, corrected) the tally.
     event TallySubmitted(
         uint256 indexed claimId,
+        uint32 round,
         bytes32 indexed tallyHash,
-        bytes32 ballotsRoot,
-        string ballotsCid,
         uint32 upholdVotes,
         uint32 overturnVotes
     );
@@ -78,7 +110,21 @@ interface IJuryCourt {
     event TallyConfirmed(uint256 indexed claimId, address indexed validator, bytes32 indexed tallyHash);
     /// @notice Emitted when M confirmations decided the case and the outcome was applied to the claim.
     event CaseDecided(uint256 indexed claimId, bool overturned, uint32 upholdVotes, uint32 overturnVotes);
+    /// @notice Emitted when a confirmed tally had fewer valid votes than the rules need: the case can restart.
+    event CaseInconclusive(uint256 indexed claimId, uint32 round, uint32 upholdVotes, uint32 overturnVotes);
+    /// @notice Emitted when anyone restarted a stalled or inconclusive case as round `round`.
+    event CaseRestarted(uint256 indexed claimId, uint32 round, CaseStatus stalledIn);
 
+    /// @notice The pool needs a non-zero root, a size and a manifest CID.
+    error JuryCourtInvalidPool(bytes32 root, uint32 size);
+    /// @notice No pool `poolId` awaiting confirmation.
+    error JuryCourtPoolNotProposed(uint32 poolId);
+    /// @notice `validator` confirmed this pool already.
+    error JuryCourtPoolAlreadyEndorsed(uint32 poolId, address validator);
+    /// @notice No confirmed juror pool yet.
+    error JuryCourtNoPool();
+    /// @notice The latest confirmed pool is smaller than the rules' minimum.
+    error JuryCourtPoolTooSmall(uint32 poolId, uint32 size, uint32 minPoolSize);
     /// @notice A case for this claim exists already.
     error JuryCourtCaseExists(uint256 claimId);
     /// @notice The claim is not Disputed.
@@ -87,80 +133,116 @@ interface IJuryCourt {
     error JuryCourtUnknownCase(uint256 claimId);
     /// @notice The case is in `status`, not `expected`.
     error JuryCourtInvalidStatus(uint256 claimId, CaseStatus status, CaseStatus expected);
-    /// @notice Pool and roster need 0 < rosterSize <= poolSize and a non-zero pool root.
-    error JuryCourtInvalidJury(bytes32 jurorPoolRoot, uint32 poolSize, uint32 rosterSize);
-    /// @notice The voting deadline must lie in the future.
-    error JuryCourtInvalidDeadline(uint48 votingDeadline);
     /// @notice The seed block has not been mined yet.
     error JuryCourtSeedNotReady(uint256 claimId, uint64 seedBlock);
-    /// @notice The seed block aged out; call {resetSeedBlock}.
-    error JuryCourtSeedExpired(uint256 claimId, uint64 seedBlock);
-    /// @notice The seed block is still readable; no reset allowed.
-    error JuryCourtSeedAvailable(uint256 claimId, uint64 seedBlock);
     /// @notice Voting is open until `votingDeadline`.
     error JuryCourtVotingOpen(uint256 claimId, uint256 votingDeadline);
     /// @notice Voting closed at `votingDeadline`.
     error JuryCourtVotingClosed(uint256 claimId, uint256 votingDeadline);
-    /// @notice More votes than jurors on the roster.
-    error JuryCourtTallyExceedsRoster(uint256 claimId, uint256 votes, uint32 rosterSize);
-    /// @notice The roster root must be non-zero and the roster CID non-empty.
-    error JuryCourtInvalidRoster(uint256 claimId);
-    /// @notice The tally needs a non-zero ballots root and a ballots CID.
-    error JuryCourtInvalidTally(uint256 claimId);
+    /// @notice A ballot key must be non-zero.
+    error JuryCourtInvalidBallotKey(uint256 claimId);
+    /// @notice `validator` published its ballot key for this round already.
+    error JuryCourtBallotKeyExists(uint256 claimId, address validator);
+    /// @notice `validator` published no ballot key for this round, or revealed it already.
+    error JuryCourtNoBallotKey(uint256 claimId, address validator);
+    /// @notice The ballot set needs a non-zero root (when it has ballots) and a manifest CID.
+    error JuryCourtInvalidBallots(uint256 claimId);
+    /// @notice More votes than sealed ballots.
+    error JuryCourtTallyExceedsBallots(uint256 claimId, uint256 votes, uint32 ballotCount);
+    /// @notice The tally was confirmed by a validator already and can no longer change.
+    error JuryCourtTallyLocked(uint256 claimId, bytes32 tallyHash);
     /// @notice The confirmed tally differs from the submitted one.
     error JuryCourtTallyMismatch(uint256 claimId, bytes32 submitted, bytes32 confirmed);
     /// @notice `validator` confirmed this tally already.
     error JuryCourtAlreadyConfirmed(uint256 claimId, address validator);
     /// @notice Fewer than M current validators confirmed this tally.
     error JuryCourtQuorumNotReached(uint256 claimId, uint256 confirmations, uint256 threshold);
+    /// @notice The case is neither inconclusive nor stalled until `restartableAt`.
+    error JuryCourtNotStalled(uint256 claimId, uint256 restartableAt);
 
-    /// @notice Opens the case of a Disputed claim. GATEWAY only.
-    function openCase(
-        uint256 claimId,
-        bytes32 jurorPoolRoot,
-        string calldata jurorPoolCid,
-        uint32 poolSize,
-        uint32 rosterSize,
-        uint48 votingDeadline
-    ) external;
+    /// @notice Proposes a juror pool. GATEWAY only.
+    function proposePool(bytes32 root, uint32 size, string calldata cid) external returns (uint32 poolId);
 
-    /// @notice Moves the seed block to the next block when the old one aged out before the roster was
-    /// committed. GATEWAY only.
-    function resetSeedBlock(uint256 claimId) external;
+    /// @notice Confirms a proposed pool after checking its manifest. VALIDATOR only, once per admission.
+    function confirmPool(uint32 poolId) external;
 
-    /// @notice Records the seed and the root of the roster drawn from it; voting opens. GATEWAY only.
-    function commitRoster(uint256 claimId, bytes32 rosterRoot, string calldata rosterCid) external;
+    /// @notice Opens the case of a Disputed claim over the latest confirmed pool. Anyone.
+    function openCase(uint256 claimId) external;
 
-    /// @notice Submits, or corrects before it is decided, the tally after the deadline. GATEWAY only.
-    function submitTally(uint256 claimId, Tally calldata tally) external;
+    /// @notice Records the seed once its block is mined, fixing the roster and opening the vote; or,
+    /// if the seed block aged out unrecorded, moves it to the next block. Anyone.
+    function draw(uint256 claimId) external;
 
-    /// @notice Confirms the submitted tally after recounting it; must equal it exactly. VALIDATOR only, once
-    /// per tally and admission; a confirmation counts only while its giver is a member under that admission.
-    function confirmTally(uint256 claimId, Tally calldata tally) external;
+    /// @notice Publishes this validator's X25519 ballot key for the case's round, before the deadline. VALIDATOR only.
+    function publishBallotKey(uint256 claimId, bytes32 publicKey) external;
 
-    /// @notice Applies a submitted tally that M current validators confirmed but that did not decide the
-    /// case when confirmed (the threshold was lowered later). Anyone may call it.
-    function finalizeTally(uint256 claimId, Tally calldata tally) external;
+    /// @notice Seals the ballot set after the deadline. GATEWAY only.
+    function sealBallots(uint256 claimId, bytes32 ballotsRoot, string calldata ballotsCid, uint32 count) external;
+
+    /// @notice Reveals this validator's ballot secret key once the ballots are sealed. VALIDATOR only.
+    function revealBallotKey(uint256 claimId, bytes32 secretKey) external;
+
+    /// @notice Submits the tally, or corrects it while nobody has confirmed it. GATEWAY only.
+    function submitTally(uint256 claimId, uint32 upholdVotes, uint32 overturnVotes) external;
+
+    /// @notice Confirms the submitted tally after recounting it. VALIDATOR only, once per admission.
+    function confirmTally(uint256 claimId, bytes32 tallyHash) external;
+
+    /// @notice Applies a tally M current validators confirmed that did not decide when confirmed. Anyone.
+    function finalizeTally(uint256 claimId) external;
+
+    /// @notice Restarts an inconclusive case, or one not decided `stallSeconds` after its deadline
+    /// (or after opening, while drawing), as a new round over the latest confirmed pool. Anyone.
+    function restartCase(uint256 claimId) external;
 
     /// @notice The claim registry whose disputed claims this court decides.
     function claimRegistry() external view returns (IClaimRegistry);
 
+    /// @notice Pool `poolId`; status None if unknown.
+    function pool(uint32 poolId) external view returns (JurorPool memory);
+
+    /// @notice The latest confirmed pool's id, 0 if none.
+    function latestPool() external view returns (uint32);
+
     /// @notice The case; reverts with {JuryCourtUnknownCase} otherwise.
     function juryCase(uint256 claimId) external view returns (JuryCase memory);
 
-    /// @notice The draw seed: recorded once the roster is committed, else the seed block's hash
-    /// (zero while the block is not mined or after it aged out).
-    function drawSeed(uint256 claimId) external view returns (bytes32);
+    /// @notice The jury rules the case's current round was opened under.
+    function caseRules(uint256 claimId) external view returns (IConsortium.JuryRules memory);
+
+    /// @notice `validator`'s ballot key for the case's current round; zero if none.
+    function ballotKey(uint256 claimId, address validator) external view returns (bytes32);
+
+    /// @notice Whether pool entry `(poolIndex, voter, memberHash, qualifiedAt)`, proven against the
+    /// case's pool root, is on the drawn roster of the case's current round.
+    function isJuror(
+        uint256 claimId,
+        uint32 poolIndex,
+        address voter,
+        bytes32 memberHash,
+        uint48 qualifiedAt,
+        bytes32[] calldata proof
+    ) external view returns (bool);
 
     /// @notice Validators that confirmed the tally with `tallyHash` (under any admission).
     function confirmations(uint256 claimId, bytes32 tallyHash) external view returns (address[] memory);
 
-    /// @notice The case's voting deadline, extended by the time the consortium spent paused since it opened.
+    /// @notice The voting deadline, extended by the time the consortium spent paused since the draw.
     function votingClosesAt(uint256 claimId) external view returns (uint256);
 
-    /// @notice The hash a tally is identified by.
-    function tallyHash(Tally calldata tally) external pure returns (bytes32);
+    /// @notice When a case not yet decided may be restarted.
+    function restartableAt(uint256 claimId) external view returns (uint256);
 
-    /// @notice EIP-712 digest of a juror's `Ballot(uint256 claimId,address juror,uint8 choice)`.
-    function ballotDigest(uint256 claimId, address juror, Choice choice) external view returns (bytes32);
+    /// @notice EIP-712 digest of `Ballot(uint256 claimId,uint32 round,address juror,uint32 sequence,bytes32 envelopeHash)`.
+    function ballotDigest(
+        uint256 claimId,
+        uint32 round,
+        address juror,
+        uint32 sequence,
+        bytes32 envelopeHash
+    ) external view returns (bytes32);
+
+    /// @notice EIP-712 digest of `JurorCredential(address voter,bytes32 memberHash,uint48 qualifiedAt)`,
+    /// the platform's statement that a member holding `voter` qualified as a juror at `qualifiedAt`.
+    function credentialDigest(address voter, bytes32 memberHash, uint48 qualifiedAt) external view returns (bytes32);
 }

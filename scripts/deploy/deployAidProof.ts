@@ -1,3 +1,4 @@
+import { PRODUCTION_JURY_RULES, type JuryRules } from "../../api/src/jury/rules";
 import { getCreateAddress, id, type Signer } from "ethers";
 import {
   AnnouncementRegistry__factory,
@@ -32,6 +33,8 @@ export interface DeploymentConfig {
   disputeWindowSeconds: number;
   /** Length of an announcement period: 14 days in the plan this project serves. */
   announcementPeriodSeconds: number;
+  /** The member jury's rules; production defaults when absent. */
+  juryRules?: JuryRules;
 }
 
 export interface DeploymentAddresses {
@@ -70,9 +73,13 @@ export async function deployAidProof(deployer: Signer, config: DeploymentConfig)
     ...config.gateways.map((account) => ({ role: ROLES.GATEWAY, account })),
     { role: ROLES.JURY_COURT, account: juryCourtAddress },
   ];
-  const consortium = await new Consortium__factory(deployer).deploy(config.members, config.threshold, roleGrants, {
-    nonce: firstNonce,
-  });
+  const consortium = await new Consortium__factory(deployer).deploy(
+    config.members,
+    config.threshold,
+    roleGrants,
+    config.juryRules ?? PRODUCTION_JURY_RULES,
+    { nonce: firstNonce },
+  );
   const evidenceRegistry = await new EvidenceRegistry__factory(deployer).deploy(consortium, { nonce: firstNonce + 1 });
   const claimRegistry = await new ClaimRegistry__factory(deployer).deploy(consortium, config.disputeWindowSeconds, {
     nonce: firstNonce + 2,

@@ -26,6 +26,18 @@ export const deploymentConfigSchema = z
       .int()
       .positive()
       .default(14 * 24 * 3600),
+    /** The member jury's rules (IConsortium.JuryRules); production defaults when absent. */
+    juryRules: z
+      .object({
+        qualificationSeconds: z.number().int().nonnegative(),
+        votingSeconds: z.number().int().positive(),
+        stallSeconds: z.number().int().positive(),
+        minPoolSize: z.number().int().positive(),
+        rosterSize: z.number().int().positive(),
+        minValidVotes: z.number().int().positive(),
+        majorityBps: z.number().int().min(5_000).max(9_999),
+      })
+      .optional(),
   })
   .refine((c) => c.threshold <= c.members.length, {
     message: "threshold must not exceed the number of members",

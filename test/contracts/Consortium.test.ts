@@ -1,3 +1,4 @@
+import { PRODUCTION_JURY_RULES } from "../../api/src/jury/rules";
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
@@ -24,7 +25,7 @@ describe("Consortium", () => {
     it("rejects a threshold above the member count", async () => {
       const [deployer, a] = await ethers.getSigners();
       const factory = new Consortium__factory(deployer);
-      await expect(factory.deploy([{ account: a.address, name: "A", encryptionKey: encryptionKeyFor("a") }], 2, []))
+      await expect(factory.deploy([{ account: a.address, name: "A", encryptionKey: encryptionKeyFor("a") }], 2, [], PRODUCTION_JURY_RULES))
         .to.be.revertedWithCustomError(factory, "ConsortiumInvalidThreshold")
         .withArgs(2, 1);
     });
@@ -33,10 +34,10 @@ describe("Consortium", () => {
       const [deployer, a] = await ethers.getSigners();
       const factory = new Consortium__factory(deployer);
       const member = { account: a.address, name: "A", encryptionKey: encryptionKeyFor("a") };
-      await expect(factory.deploy([member, member], 1, []))
+      await expect(factory.deploy([member, member], 1, [], PRODUCTION_JURY_RULES))
         .to.be.revertedWithCustomError(factory, "ConsortiumDuplicateMember")
         .withArgs(a.address);
-      await expect(factory.deploy([member], 1, [{ role: ethers.ZeroHash, account: a.address }]))
+      await expect(factory.deploy([member], 1, [{ role: ethers.ZeroHash, account: a.address }], PRODUCTION_JURY_RULES))
         .to.be.revertedWithCustomError(factory, "ConsortiumRoleNotAssignable")
         .withArgs(ethers.ZeroHash);
     });
@@ -394,6 +395,30 @@ describe("Consortium", () => {
     });
   });
 
+  describe("SetJuryRules", () => {
+    it("changes the jury rules only through an executed proposal, and refuses rules that cannot draw", async () => {
+      const { consortium, validators } = await loadFixture(deployAidProofFixture);
+      const rules = { ...PRODUCTION_JURY_RULES, votingSeconds: 3600, minValidVotes: 10 };
+      const pending = await proposeWith(consortium, validators.slice(0, 1), Action.SetJuryRules, proposalParams.juryRules(rules));
+      expect((await consortium.juryRules()).votingSeconds).to.equal(PRODUCTION_JURY_RULES.votingSeconds);
+      await consortium.connect(validators[1]).approve(pending);
+      await expect(consortium.connect(validators[0]).execute(pending)).to.emit(consortium, "JuryRulesChanged");
+      expect((await consortium.juryRules()).votingSeconds).to.equal(3600);
+      for (const bad of [
+        { ...rules, minPoolSize: rules.rosterSize }, // the roster would be the whole pool
+        { ...rules, votingSeconds: 0 },
+        { ...rules, minValidVotes: rules.rosterSize + 1 },
+        { ...rules, majorityBps: 4_999 },
+      ]) {
+        const id = await proposeWith(consortium, validators, Action.SetJuryRules, proposalParams.juryRules(bad));
+        await expect(consortium.connect(validators[0]).execute(id)).to.be.revertedWithCustomError(
+          consortium,
+          "ConsortiumInvalidJuryRules",
+        );
+      }
+    });
+  });
+
   describe("SetThreshold", () => {
     it("rejects an M that is not more than half of N (N = 3: 1 refused; N = 4: 2 refused, 3 accepted)", async () => {
       const { consortium, validators, spare } = await loadFixture(deployAidProofFixture);
@@ -431,7 +456,7 @@ describe("Consortium", () => {
         name: `M${i}`,
         encryptionKey: encryptionKeyFor(`m${i}`),
       }));
-      await expect(new Consortium__factory(deployer).deploy(members, 1, []))
+      await expect(new Consortium__factory(deployer).deploy(members, 1, [], PRODUCTION_JURY_RULES))
         .to.be.revertedWithCustomError(consortium, "ConsortiumThresholdNotMajority")
         .withArgs(1, 2);
     });

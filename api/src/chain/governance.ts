@@ -1,4 +1,5 @@
 import { AbiCoder } from "ethers";
+import type { JuryRules } from "../jury/rules";
 
 /** IConsortium.ProposalAction, in declaration order. */
 export const ProposalAction = {
@@ -11,6 +12,7 @@ export const ProposalAction = {
   Pause: 6,
   Unpause: 7,
   SetFeeRate: 8,
+  SetJuryRules: 9,
 } as const;
 
 const coder = AbiCoder.defaultAbiCoder();
@@ -25,5 +27,20 @@ export const proposalParams = {
   role: (role: string, account: string) => coder.encode(["bytes32", "address"], [role, account]),
   threshold: (threshold: number) => coder.encode(["uint256"], [threshold]),
   feeRate: (basisPoints: number) => coder.encode(["uint256"], [basisPoints]),
+  juryRules: (r: JuryRules) =>
+    coder.encode(
+      ["tuple(uint32,uint32,uint32,uint32,uint32,uint32,uint16)"],
+      [
+        [
+          r.qualificationSeconds,
+          r.votingSeconds,
+          r.stallSeconds,
+          r.minPoolSize,
+          r.rosterSize,
+          r.minValidVotes,
+          r.majorityBps,
+        ],
+      ],
+    ),
   none: "0x",
 };

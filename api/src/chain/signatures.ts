@@ -45,21 +45,32 @@ export class EvidenceSignatureVerifier {
         uintWord(message.deadline, "deadline"),
       ]),
     );
-    return keccak256(Buffer.concat([EIP712_PREFIX, this._domainSeparator, structHash]));
+    return typedDataDigest(this._domainSeparator, structHash);
   }
 
-  /**
-   * The signer's address, lowercase 0x-hex. Takes the 65-byte r ‖ s ‖ v form (v 27 or 28, or 0 or
-   * 1) and throws on anything else, including a non-canonical (high-s) signature.
-   */
+  /** The signer's address, lowercase 0x-hex (see {@link recoverDigestSigner}). */
   recover(message: EvidenceMessage, signature: string): string {
-    if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) throw new RangeError("a signature is 65 bytes of 0x-hex");
-    const bytes = Buffer.from(signature.slice(2), "hex");
-    const v = bytes[64];
-    const recovery = v >= 27 ? v - 27 : v;
-    if (recovery !== 0 && recovery !== 1) throw new RangeError(`invalid signature v: ${v}`);
-    if (BigInt(`0x${signature.slice(66, 130)}`) > HALF_N) throw new RangeError("non-canonical signature (high s)");
-    const publicKey = ecdsaRecover(bytes.subarray(0, 64), recovery, this.digest(message), false);
-    return `0x${keccak256(publicKey.subarray(1)).subarray(-20).toString("hex")}`;
+    return recoverDigestSigner(this.digest(message), signature);
   }
+}
+
+/**
+ * The address that signed a 32-byte digest, lowercase 0x-hex, by libsecp256k1. Takes the 65-byte
+ * r ‖ s ‖ v form (v 27 or 28, or 0 or 1) and throws on anything else, including a non-canonical
+ * (high-s) signature.
+ */
+export function recoverDigestSigner(digest: Buffer, signature: string): string {
+  if (!/^0x[0-9a-fA-F]{130}$/.test(signature)) throw new RangeError("a signature is 65 bytes of 0x-hex");
+  const bytes = Buffer.from(signature.slice(2), "hex");
+  const v = bytes[64];
+  const recovery = v >= 27 ? v - 27 : v;
+  if (recovery !== 0 && recovery !== 1) throw new RangeError(`invalid signature v: ${v}`);
+  if (BigInt(`0x${signature.slice(66, 130)}`) > HALF_N) throw new RangeError("non-canonical signature (high s)");
+  const publicKey = ecdsaRecover(bytes.subarray(0, 64), recovery, digest, false);
+  return `0x${keccak256(publicKey.subarray(1)).subarray(-20).toString("hex")}`;
+}
+
+/** keccak256(0x1901 ‖ domainSeparator ‖ structHash): the EIP-712 digest. */
+export function typedDataDigest(domainSeparator: Buffer, structHash: Buffer): Buffer {
+  return keccak256(Buffer.concat([EIP712_PREFIX, domainSeparator, structHash]));
 }

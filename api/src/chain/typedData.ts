@@ -20,13 +20,30 @@ export const DISPUTE_CLAIM_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/** A juror's ballot: its choice is inside the envelope, sealed to the validators' ballot keys. */
 export const BALLOT_TYPES: Record<string, TypedDataField[]> = {
   Ballot: [
     { name: "claimId", type: "uint256" },
+    { name: "round", type: "uint32" },
     { name: "juror", type: "address" },
-    { name: "choice", type: "uint8" },
+    { name: "sequence", type: "uint32" },
+    { name: "envelopeHash", type: "bytes32" },
   ],
 };
+
+/** The platform's statement that the member holding `voter` qualified as a juror at `qualifiedAt`. */
+export const JUROR_CREDENTIAL_TYPES: Record<string, TypedDataField[]> = {
+  JurorCredential: [
+    { name: "voter", type: "address" },
+    { name: "memberHash", type: "bytes32" },
+    { name: "qualifiedAt", type: "uint48" },
+  ],
+};
+
+/** The JuryCourt's own EIP-712 domain (its constructor's name and version). */
+export function juryCourtDomain(chainId: bigint, juryCourt: string): TypedDataDomain {
+  return { name: "AidProof JuryCourt", version: "1", chainId, verifyingContract: juryCourt };
+}
 
 export interface FileClaimMessage {
   claimant: string;

@@ -1,45 +1,118 @@
-import { AbiCoder, keccak256 } from "ethers";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { z } from "zod";
+import { keccak256, uintWord } from "../chain/encoding";
+import type { JurySignatures } from "./ballot";
 
-const coder = AbiCoder.defaultAbiCoder();
+/** One pool entry: a registered voting key with the platform's credential for it. */
+export interface PoolEntry {
+  voter: string;
+  memberHash: string;
+  qualifiedAt: number;
+  /** The platform's (a GATEWAY holder's) EIP-712 JurorCredential signature. */
+  credential: string;
+}
+
+const hex = (bytes: number) => z.string().regex(new RegExp(`^0x[0-9a-fA-F]{${bytes * 2}}$`));
+
+/** The pool manifest in IPFS: entries sorted by voter address, each [voter, memberHash, qualifiedAt, credential]. */
+export const poolManifestSchema = z.object({
+  version: z.literal(1),
+  entries: z.array(z.tuple([hex(20), hex(32), z.number().int().nonnegative(), hex(65)])),
+});
+export type PoolManifest = z.infer<typeof poolManifestSchema>;
+
+export const POOL_LEAF_ENCODING = ["uint32", "address", "bytes32", "uint48"];
+type PoolLeaf = [number, string, string, number];
+
+export function poolManifest(entries: PoolEntry[]): PoolManifest {
+  const sorted = [...entries].sort((a, b) => (a.voter.toLowerCase() < b.voter.toLowerCase() ? -1 : 1));
+  return {
+    version: 1,
+    entries: sorted.map((e) => [e.voter.toLowerCase(), e.memberHash, e.qualifiedAt, e.credential]),
+  };
+}
+
+/** Pool tree: leaves (uint32 index, address voter, bytes32 memberHash, uint48 qualifiedAt) in manifest order. */
+export function buildPoolTree(manifest: PoolManifest): StandardMerkleTree<PoolLeaf> {
+  return StandardMerkleTree.of(
+    manifest.entries.map(([voter, memberHash, qualifiedAt], i): PoolLeaf => [i, voter, memberHash, qualifiedAt]),
+    POOL_LEAF_ENCODING,
+  );
+}
 
 /**
- * The roster rule of IJuryCourt: for i = 0, 1, ... take keccak256(abi.encode(seed, i)) mod poolSize,
- * skipping indexes drawn already, until rosterSize distinct pool indexes are drawn.
+ * What a validator checks before confirming a pool: the anchored root and size, no voter and no
+ * member twice (one seat per member), sorted order, every credential signed by an account that holds
+ * GATEWAY (`isIssuer`). Returns the problems; none means the pool is sound.
  */
-export function drawRosterIndexes(seed: string, poolSize: number, rosterSize: number): number[] {
-  if (!Number.isInteger(rosterSize) || rosterSize < 1 || rosterSize > poolSize) {
-    throw new RangeError(`roster size ${rosterSize} must be within 1..${poolSize}`);
-  }
-  const drawn = new Set<number>();
-  const order: number[] = [];
-  for (let i = 0n; order.length < rosterSize; ++i) {
-    const index = Number(BigInt(keccak256(coder.encode(["bytes32", "uint256"], [seed, i]))) % BigInt(poolSize));
-    if (!drawn.has(index)) {
-      drawn.add(index);
-      order.push(index);
+export function checkPool(
+  manifest: PoolManifest,
+  anchored: { root: string; size: number },
+  signatures: JurySignatures,
+  isIssuer: (address: string) => boolean,
+): string[] {
+  const problems: string[] = [];
+  const voters = new Set<string>();
+  const members = new Set<string>();
+  let previous = "";
+  manifest.entries.forEach(([voter, memberHash, qualifiedAt, credential], i) => {
+    const v = voter.toLowerCase();
+    if (voters.has(v)) problems.push(`entry ${i}: voter ${voter} listed twice`);
+    if (members.has(memberHash.toLowerCase())) problems.push(`entry ${i}: member ${memberHash} listed twice`);
+    if (v < previous) problems.push(`entry ${i}: not in voter order`);
+    voters.add(v);
+    members.add(memberHash.toLowerCase());
+    previous = v;
+    let issuer: string | undefined;
+    try {
+      issuer = signatures.credentialSigner({ voter, memberHash, qualifiedAt }, credential);
+    } catch {
+      issuer = undefined;
     }
+    if (!issuer || !isIssuer(issuer)) problems.push(`entry ${i}: credential not signed by the platform`);
+  });
+  if (manifest.entries.length !== anchored.size)
+    problems.push(`pool has ${manifest.entries.length} entries, ${anchored.size} anchored`);
+  if (problems.length === 0 && buildPoolTree(manifest).root !== anchored.root) problems.push("root differs");
+  return problems;
+}
+
+const MAX_UINT256 = (1n << 256n) - 1n;
+
+/**
+ * The draw rule of IJuryCourt: pool entry `index` is on the roster iff
+ * keccak256(abi.encode(seed, index)) < (2^256 - 1) / poolSize * rosterSize, and its credential
+ * predates the case by the qualification time.
+ */
+export class Sortition {
+  private readonly _seed: Buffer;
+  private readonly _bound: bigint;
+
+  constructor(
+    seed: string,
+    poolSize: number,
+    rosterSize: number,
+    private readonly _qualifiedBy: number,
+  ) {
+    this._seed = Buffer.from(seed.slice(2), "hex");
+    this._bound = (MAX_UINT256 / BigInt(poolSize)) * BigInt(rosterSize);
   }
-  return order;
+
+  drawn(index: number): boolean {
+    const hash = keccak256(Buffer.concat([this._seed, uintWord(index, "index")]));
+    return BigInt(`0x${hash.toString("hex")}`) < this._bound;
+  }
+
+  onRoster(index: number, qualifiedAt: number): boolean {
+    return qualifiedAt <= this._qualifiedBy && this.drawn(index);
+  }
 }
 
-/** Juror pool tree: leaves (uint32 index, address juror) in pool order. */
-export function buildPoolTree(pool: string[]): StandardMerkleTree<[number, string]> {
-  return StandardMerkleTree.of(
-    pool.map((juror, i): [number, string] => [i, juror]),
-    ["uint32", "address"],
-  );
-}
-
-/** Roster tree: leaves (address juror) in draw order. */
-export function buildRosterTree(roster: string[]): StandardMerkleTree<[string]> {
-  return StandardMerkleTree.of(
-    roster.map((juror): [string] => [juror]),
-    ["address"],
-  );
-}
-
-/** The jurors drawn from `pool` with `seed`, in draw order. */
-export function drawRoster(seed: string, pool: string[], rosterSize: number): string[] {
-  return drawRosterIndexes(seed, pool.length, rosterSize).map((i) => pool[i]);
+/** The roster: voter address (lowercase) to pool index, for every entry drawn and qualified. */
+export function drawRoster(manifest: PoolManifest, sortition: Sortition): Map<string, number> {
+  const roster = new Map<string, number>();
+  manifest.entries.forEach(([voter, , qualifiedAt], i) => {
+    if (sortition.onRoster(i, qualifiedAt)) roster.set(voter.toLowerCase(), i);
+  });
+  return roster;
 }

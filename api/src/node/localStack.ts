@@ -70,6 +70,7 @@ async function ensureDeployed(rpcUrl: string, keys: LocalKeys, config: Config, l
       gateways: [new Wallet(keys.gateway).address],
       disputeWindowSeconds: config.disputeWindowSeconds,
       announcementPeriodSeconds: config.announcementPeriodSeconds,
+      juryRules: config.juryRules,
     });
     const record: DeploymentRecord = {
       chainId: deployment.chainId.toString(),
