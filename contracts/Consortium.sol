@@ -236,14 +236,15 @@ contract Consortium is IConsortium, AccessControl, Pausable {
     }
 
     function _setJuryRules(JuryRules memory rules) private {
-        bool valid = rules.votingSeconds != 0 &&
-            rules.stallSeconds != 0 &&
-            rules.rosterSize != 0 &&
-            rules.minPoolSize > rules.rosterSize &&
-            rules.minValidVotes != 0 &&
-            rules.minValidVotes <= rules.rosterSize &&
-            rules.majorityBps >= 5_000 &&
-            rules.majorityBps < 10_000;
+        bool valid =
+            rules.votingSeconds != 0 &&
+                rules.stallSeconds != 0 &&
+                rules.rosterSize != 0 &&
+                rules.minPoolSize > rules.rosterSize &&
+                rules.minValidVotes != 0 &&
+                rules.minValidVotes <= rules.rosterSize &&
+                rules.majorityBps >= 5_000 &&
+                rules.majorityBps < 10_000;
         if (!valid) revert ConsortiumInvalidJuryRules(rules);
         _juryRules = rules;
         emit JuryRulesChanged(rules);

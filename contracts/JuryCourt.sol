@@ -15,10 +15,12 @@ import {AidProofRoles} from "./AidProofRoles.sol";
  * claims. Ballots stay off chain, encrypted and signed with this contract's EIP-712 domain.
  */
 contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
-    bytes32 public constant BALLOT_TYPEHASH =
-        keccak256("Ballot(uint256 claimId,uint32 round,address juror,uint32 sequence,bytes32 envelopeHash)");
-    bytes32 public constant CREDENTIAL_TYPEHASH =
-        keccak256("JurorCredential(address voter,bytes32 memberHash,uint48 qualifiedAt)");
+    bytes32 public constant BALLOT_TYPEHASH = keccak256(
+        "Ballot(uint256 claimId,uint32 round,address juror,uint32 sequence,bytes32 envelopeHash)"
+    );
+    bytes32 public constant CREDENTIAL_TYPEHASH = keccak256(
+        "JurorCredential(address voter,bytes32 memberHash,uint48 qualifiedAt)"
+    );
 
     IClaimRegistry private immutable _claims;
     uint32 private _poolCount;
@@ -95,10 +97,7 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     }
 
     /// @inheritdoc IJuryCourt
-    function publishBallotKey(
-        uint256 claimId,
-        bytes32 publicKey
-    ) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
+    function publishBallotKey(uint256 claimId, bytes32 publicKey) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
         JuryCase storage c = _requireCase(claimId);
         if (c.status != CaseStatus.Drawing && c.status != CaseStatus.Voting) {
             revert JuryCourtInvalidStatus(claimId, c.status, CaseStatus.Voting);
@@ -131,10 +130,7 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     }
 
     /// @inheritdoc IJuryCourt
-    function revealBallotKey(
-        uint256 claimId,
-        bytes32 secretKey
-    ) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
+    function revealBallotKey(uint256 claimId, bytes32 secretKey) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
         JuryCase storage c = _requireCase(claimId);
         if (c.status != CaseStatus.Sealed && c.status != CaseStatus.Tallied) {
             revert JuryCourtInvalidStatus(claimId, c.status, CaseStatus.Sealed);
@@ -154,7 +150,8 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     ) external onlyConsortiumRole(AidProofRoles.GATEWAY) {
         JuryCase storage c = _requireCase(claimId);
         if (c.status == CaseStatus.Tallied) {
-            if (_confirmations[claimId][c.tallyHash].voters.length != 0) revert JuryCourtTallyLocked(claimId, c.tallyHash);
+            if (_confirmations[claimId][c.tallyHash].voters.length != 0)
+                revert JuryCourtTallyLocked(claimId, c.tallyHash);
         } else if (c.status != CaseStatus.Sealed) {
             revert JuryCourtInvalidStatus(claimId, c.status, CaseStatus.Sealed);
         }
@@ -265,9 +262,8 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
         JuryCase storage c = _requireCase(claimId);
         if (c.status == CaseStatus.Inconclusive) return 0;
         IConsortium.JuryRules storage rules = _rules[claimId];
-        uint256 from = c.status == CaseStatus.Drawing
-            ? uint256(c.openedAt) + rules.votingSeconds
-            : votingClosesAt(claimId);
+        uint256 from =
+            c.status == CaseStatus.Drawing ? uint256(c.openedAt) + rules.votingSeconds : votingClosesAt(claimId);
         return from + rules.stallSeconds;
     }
 
@@ -288,7 +284,8 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     }
 
     function _open(uint256 claimId, uint32 round) private {
-        if (_claims.claim(claimId).state != IClaimRegistry.ClaimState.Disputed) revert JuryCourtClaimNotDisputed(claimId);
+        if (_claims.claim(claimId).state != IClaimRegistry.ClaimState.Disputed)
+            revert JuryCourtClaimNotDisputed(claimId);
         uint32 poolId = _latestPool;
         if (poolId == 0) revert JuryCourtNoPool();
         JurorPool storage p = _pools[poolId];

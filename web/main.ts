@@ -35,9 +35,14 @@ const EVENT_TEXT: Record<string, (args: TimelineEntry["args"]) => string> = {
   ClaimDecided: (a) => `Decided: ${DECISIONS[Number(a.decision)]}, amount ${a.amount}, evidence set ${a.evidenceRoot}`,
   ClaimJuryOutcomeApplied: (a) => `Jury outcome applied: ${a.overturned ? "overturned" : "upheld"}`,
   ClaimPaid: (a) => `Paid ${a.amount} (reference ${a.paymentReference})`,
-  CaseOpened: (a) => `Jury case opened: roster of ${a.rosterSize} from a pool of ${a.poolSize}`,
-  RosterCommitted: () => "Jury roster drawn",
+  CaseOpened: (a) => `Jury case opened (round ${a.round}) over juror pool ${a.poolId}`,
+  JuryDrawn: (a) =>
+    `Jury drawn (seed ${a.seed}); voting closes at ${new Date(Number(a.votingDeadline) * 1000).toISOString()}`,
+  BallotsSealed: (a) => `${a.count} ballots sealed (root ${a.ballotsRoot}, manifest ${a.ballotsCid})`,
+  BallotKeyRevealed: (a) => `Member ${a.validator} revealed its ballot key`,
   TallySubmitted: (a) => `Tally submitted: uphold ${a.upholdVotes}, overturn ${a.overturnVotes}`,
+  CaseInconclusive: (a) => `Too few valid votes (${a.upholdVotes}–${a.overturnVotes}): the case may restart`,
+  CaseRestarted: (a) => `Jury case restarted as round ${a.round}`,
   TallyConfirmed: (a) => `Tally confirmed by member ${a.validator}`,
   CaseDecided: (a) => `Jury decided: ${a.overturned ? "overturned" : "upheld"} (${a.upholdVotes}–${a.overturnVotes})`,
 };

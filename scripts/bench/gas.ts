@@ -12,7 +12,8 @@ import SchemaRegistryArtifact from "@ethereum-attestation-service/eas-contracts/
 import { deployAidProof } from "../deploy/deployAidProof";
 import { NaiveEvidenceStore__factory } from "../../typechain-types";
 import { buildEvidenceTree, EvidenceKind, type EvidenceLeaf } from "../../api/src/chain/evidenceLeaf";
-import { buildPoolTree, buildRosterTree, drawRoster } from "../../api/src/jury/roster";
+import { buildPoolTree } from "../../api/src/jury/roster";
+import { makeJurors, manifestOf, TEST_JURY_RULES as BENCH_JURY_RULES } from "../../test/support/jury";
 import { FILE_CLAIM_TYPES, readDomain } from "../../api/src/chain/typedData";
 import { ProposalAction, proposalParams } from "../../api/src/chain/governance";
 
@@ -44,7 +45,7 @@ async function main(): Promise<void> {
   // EAS multiAttest of 1,000 items needs more than the default 30M block gas limit.
   const bigLimit = 2n ** 30n;
   await network.provider.request({ method: "evm_setBlockGasLimit", params: ["0x" + bigLimit.toString(16)] });
-  const [deployer, v1, v2, v3, gateway, claimant, ...jurors] = await ethers.getSigners();
+  const [deployer, v1, v2, v3, gateway, claimant] = await ethers.getSigners();
   const validators = [v1, v2, v3];
   const d = await deployAidProof(deployer, {
     members: validators.map((v, i) => ({
@@ -134,6 +135,12 @@ async function main(): Promise<void> {
   console.log(`  naive 1 tx/item / AidProof    = ${fmt(naivePerItem / ours, 0)}x`);
 
   // --- claim and jury steps
+  const govern = async (action: number, params: string) => {
+    const pid = (await d.consortium.proposalCount()) + 1n;
+    await (await d.consortium.connect(v1).propose(action, params, (await time.latest()) + 3600)).wait();
+    for (const v of [v2, v3]) await (await d.consortium.connect(v).approve(pid)).wait();
+    await (await d.consortium.connect(v1).execute(pid)).wait();
+  };
   const steps: [string, bigint][] = [];
   const step = async (name: string, tx: Promise<ContractTransactionResponse>) => steps.push([name, await gasOf(tx)]);
   const root = id("evidence-set");
@@ -156,23 +163,24 @@ async function main(): Promise<void> {
   await step("endorse", d.claimRegistry.connect(v1).endorse(1, 2, root, 0, REASON));
   await step("endorse (M-th, finalizes)", d.claimRegistry.connect(v2).endorse(1, 2, root, 0, REASON));
   await step("dispute", d.claimRegistry.connect(claimant).dispute(1));
-  const pool = jurors.slice(0, 10).map((j) => j.address);
-  const deadline = (await time.latest()) + 3600;
-  await step(
-    "openCase",
-    d.juryCourt.connect(gateway).openCase(1, buildPoolTree(pool).root, CID, pool.length, 5, deadline),
-  );
-  await mine(2);
-  const seed = await d.juryCourt.drawSeed(1);
-  await step(
-    "commitRoster",
-    d.juryCourt.connect(gateway).commitRoster(1, buildRosterTree(drawRoster(seed, pool, 5)).root, CID),
-  );
-  await time.increaseTo(deadline + 1);
-  const tally = { ballotsRoot: id("ballots"), ballotsCid: CID, upholdVotes: 1, overturnVotes: 4 };
-  await step("submitTally", d.juryCourt.connect(gateway).submitTally(1, tally));
-  await step("confirmTally", d.juryCourt.connect(v1).confirmTally(1, tally));
-  await step("confirmTally (M-th, applies outcome)", d.juryCourt.connect(v2).confirmTally(1, tally));
+  await govern(ProposalAction.SetJuryRules, proposalParams.juryRules(BENCH_JURY_RULES));
+  const pool = buildPoolTree(manifestOf(await makeJurors(gateway, d.chainId, d.addresses.juryCourt, 10)));
+  await step("proposePool", d.juryCourt.connect(gateway).proposePool(pool.root, 10, CID));
+  await step("confirmPool", d.juryCourt.connect(v1).confirmPool(1));
+  await step("confirmPool (M-th, confirms)", d.juryCourt.connect(v2).confirmPool(1));
+  await step("openCase", d.juryCourt.connect(claimant).openCase(1));
+  for (const [i, v] of [v1, v2].entries())
+    await step(`publishBallotKey ${i + 1}`, d.juryCourt.connect(v).publishBallotKey(1, id(`key-${i}`)));
+  await mine(1);
+  await step("draw", d.juryCourt.connect(claimant).draw(1));
+  await time.increaseTo(Number(await d.juryCourt.votingClosesAt(1)) + 1);
+  await step("sealBallots", d.juryCourt.connect(gateway).sealBallots(1, id("ballots"), CID, 5));
+  for (const [i, v] of [v1, v2].entries())
+    await step(`revealBallotKey ${i + 1}`, d.juryCourt.connect(v).revealBallotKey(1, id(`secret-${i}`)));
+  await step("submitTally", d.juryCourt.connect(gateway).submitTally(1, 1, 4));
+  const { tallyHash } = await d.juryCourt.juryCase(1);
+  await step("confirmTally", d.juryCourt.connect(v1).confirmTally(1, tallyHash));
+  await step("confirmTally (M-th, applies outcome)", d.juryCourt.connect(v2).confirmTally(1, tallyHash));
   await step("recordPayout", d.claimRegistry.connect(v3).recordPayout(1, id("payment-1")));
   const [, periodEnd] = await d.announcementRegistry.periodBounds(0);
   await time.increaseTo(periodEnd);
@@ -185,12 +193,6 @@ async function main(): Promise<void> {
 
   // Explicit finalize: quorum reached only after the threshold was lowered.
   await d.claimRegistry.connect(v1).startReview(2);
-  const govern = async (action: number, params: string) => {
-    const pid = (await d.consortium.proposalCount()) + 1n;
-    await (await d.consortium.connect(v1).propose(action, params, (await time.latest()) + 3600)).wait();
-    for (const v of [v2, v3]) await (await d.consortium.connect(v).approve(pid)).wait();
-    await (await d.consortium.connect(v1).execute(pid)).wait();
-  };
   await govern(ProposalAction.SetThreshold, proposalParams.threshold(3));
   await d.claimRegistry.connect(v1).endorse(2, 1, root, 300_000, REASON);
   await d.claimRegistry.connect(v2).endorse(2, 1, root, 300_000, REASON);

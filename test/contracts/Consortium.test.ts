@@ -25,7 +25,14 @@ describe("Consortium", () => {
     it("rejects a threshold above the member count", async () => {
       const [deployer, a] = await ethers.getSigners();
       const factory = new Consortium__factory(deployer);
-      await expect(factory.deploy([{ account: a.address, name: "A", encryptionKey: encryptionKeyFor("a") }], 2, [], PRODUCTION_JURY_RULES))
+      await expect(
+        factory.deploy(
+          [{ account: a.address, name: "A", encryptionKey: encryptionKeyFor("a") }],
+          2,
+          [],
+          PRODUCTION_JURY_RULES,
+        ),
+      )
         .to.be.revertedWithCustomError(factory, "ConsortiumInvalidThreshold")
         .withArgs(2, 1);
     });
@@ -399,7 +406,12 @@ describe("Consortium", () => {
     it("changes the jury rules only through an executed proposal, and refuses rules that cannot draw", async () => {
       const { consortium, validators } = await loadFixture(deployAidProofFixture);
       const rules = { ...PRODUCTION_JURY_RULES, votingSeconds: 3600, minValidVotes: 10 };
-      const pending = await proposeWith(consortium, validators.slice(0, 1), Action.SetJuryRules, proposalParams.juryRules(rules));
+      const pending = await proposeWith(
+        consortium,
+        validators.slice(0, 1),
+        Action.SetJuryRules,
+        proposalParams.juryRules(rules),
+      );
       expect((await consortium.juryRules()).votingSeconds).to.equal(PRODUCTION_JURY_RULES.votingSeconds);
       await consortium.connect(validators[1]).approve(pending);
       await expect(consortium.connect(validators[0]).execute(pending)).to.emit(consortium, "JuryRulesChanged");

@@ -1,4 +1,4 @@
-import { Wallet, id, type Signer } from "ethers";
+import { Wallet, id, type HDNodeWallet, type Signer } from "ethers";
 import { signCredential, type JurorCredential } from "../../api/src/jury/ballot";
 import { poolManifest, type PoolEntry, type PoolManifest } from "../../api/src/jury/roster";
 import type { JuryRules } from "../../api/src/jury/rules";
@@ -15,7 +15,7 @@ export const TEST_JURY_RULES: JuryRules = {
 };
 
 export interface TestJuror {
-  wallet: Wallet;
+  wallet: Wallet | HDNodeWallet;
   entry: PoolEntry;
 }
 
@@ -51,4 +51,3 @@ export function poolLeaf(manifest: PoolManifest, voter: string): [number, string
   const [, memberHash, qualifiedAt] = manifest.entries[index];
   return [index, voter.toLowerCase(), memberHash, qualifiedAt];
 }
-
