@@ -32,6 +32,9 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     mapping(uint256 claimId => mapping(uint32 round => mapping(address validator => bytes32 publicKey)))
         private _ballotKeys;
     mapping(uint256 claimId => mapping(uint32 round => mapping(address validator => bool))) private _revealed;
+    mapping(uint256 claimId => mapping(uint32 round => address[] validators)) private _keyHolders;
+    mapping(uint256 claimId => mapping(uint32 round => uint32[] indexes)) private _revealedIndexes;
+    mapping(uint256 claimId => mapping(uint32 round => bytes32[] secretKeys)) private _revealedSecrets;
     mapping(uint256 claimId => mapping(bytes32 tallyHash => Votes)) private _confirmations;
     mapping(uint256 claimId => uint256 pausedTime) private _pausedTimeAtDraw;
 
@@ -89,6 +92,9 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
             emit SeedBlockReset(claimId, c.round, c.seedBlock);
             return;
         }
+        uint256 published = _keyHolders[claimId][c.round].length;
+        if (published < c.keyThreshold) revert JuryCourtBallotKeysMissing(claimId, published, c.keyThreshold);
+        c.keyCount = uint32(published);
         c.seed = keccak256(abi.encode(blockHash, claimId, c.round));
         c.votingDeadline = uint48(block.timestamp + _rules[claimId].votingSeconds);
         c.status = CaseStatus.Voting;
@@ -98,15 +104,12 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
 
     /// @inheritdoc IJuryCourt
     function publishBallotKey(uint256 claimId, bytes32 publicKey) external onlyConsortiumRole(AidProofRoles.VALIDATOR) {
-        JuryCase storage c = _requireCase(claimId);
-        if (c.status != CaseStatus.Drawing && c.status != CaseStatus.Voting) {
-            revert JuryCourtInvalidStatus(claimId, c.status, CaseStatus.Voting);
-        }
-        if (c.status == CaseStatus.Voting) _requireVotingOpen(claimId);
+        JuryCase storage c = _requireStatus(claimId, CaseStatus.Drawing);
         if (publicKey == bytes32(0)) revert JuryCourtInvalidBallotKey(claimId);
         mapping(address validator => bytes32 publicKey) storage keys = _ballotKeys[claimId][c.round];
         if (keys[msg.sender] != bytes32(0)) revert JuryCourtBallotKeyExists(claimId, msg.sender);
         keys[msg.sender] = publicKey;
+        _keyHolders[claimId][c.round].push(msg.sender);
         emit BallotKeyPublished(claimId, c.round, msg.sender, publicKey);
     }
 
@@ -135,10 +138,13 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
         if (c.status != CaseStatus.Sealed && c.status != CaseStatus.Tallied) {
             revert JuryCourtInvalidStatus(claimId, c.status, CaseStatus.Sealed);
         }
-        if (_ballotKeys[claimId][c.round][msg.sender] == bytes32(0) || _revealed[claimId][c.round][msg.sender]) {
+        uint32 index = _keyIndex(claimId, c.round, msg.sender);
+        if (index == 0 || index > c.keyCount || _revealed[claimId][c.round][msg.sender]) {
             revert JuryCourtNoBallotKey(claimId, msg.sender);
         }
         _revealed[claimId][c.round][msg.sender] = true;
+        _revealedIndexes[claimId][c.round].push(index);
+        _revealedSecrets[claimId][c.round].push(secretKey);
         emit BallotKeyRevealed(claimId, c.round, msg.sender, secretKey);
     }
 
@@ -228,6 +234,22 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
     }
 
     /// @inheritdoc IJuryCourt
+    function ballotKeys(uint256 claimId) external view returns (address[] memory validators, bytes32[] memory keys) {
+        uint32 round = _requireCase(claimId).round;
+        validators = _keyHolders[claimId][round];
+        keys = new bytes32[](validators.length);
+        for (uint256 i = 0; i < validators.length; ++i) keys[i] = _ballotKeys[claimId][round][validators[i]];
+    }
+
+    /// @inheritdoc IJuryCourt
+    function revealedKeys(
+        uint256 claimId
+    ) external view returns (uint32[] memory indexes, bytes32[] memory secretKeys) {
+        uint32 round = _requireCase(claimId).round;
+        return (_revealedIndexes[claimId][round], _revealedSecrets[claimId][round]);
+    }
+
+    /// @inheritdoc IJuryCourt
     function isJuror(
         uint256 claimId,
         uint32 poolIndex,
@@ -298,6 +320,7 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
             poolId: poolId,
             poolSize: p.size,
             keyThreshold: uint32(_threshold()),
+            keyCount: 0,
             openedAt: uint48(block.timestamp),
             votingDeadline: 0,
             seedBlock: uint64(block.number + 1),
@@ -328,9 +351,11 @@ contract JuryCourt is IJuryCourt, ConsortiumGated, EIP712 {
         _claims.applyJuryOutcome(claimId, overturned);
     }
 
-    function _requireVotingOpen(uint256 claimId) private view {
-        uint256 deadline = votingClosesAt(claimId);
-        if (block.timestamp > deadline) revert JuryCourtVotingClosed(claimId, deadline);
+    /// @dev 1-based publication index of `validator`'s key in this round, 0 if it published none.
+    function _keyIndex(uint256 claimId, uint32 round, address validator) private view returns (uint32) {
+        address[] storage holders = _keyHolders[claimId][round];
+        for (uint256 i = 0; i < holders.length; ++i) if (holders[i] == validator) return uint32(i + 1);
+        return 0;
     }
 
     function _requireCase(uint256 claimId) private view returns (JuryCase storage c) {

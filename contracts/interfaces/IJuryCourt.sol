@@ -67,6 +67,7 @@ interface IJuryCourt {
         uint32 poolId;
         uint32 poolSize;
         uint32 keyThreshold;
+        uint32 keyCount;
         uint48 openedAt;
         uint48 votingDeadline;
         uint64 seedBlock;
@@ -137,8 +138,8 @@ interface IJuryCourt {
     error JuryCourtSeedNotReady(uint256 claimId, uint64 seedBlock);
     /// @notice Voting is open until `votingDeadline`.
     error JuryCourtVotingOpen(uint256 claimId, uint256 votingDeadline);
-    /// @notice Voting closed at `votingDeadline`.
-    error JuryCourtVotingClosed(uint256 claimId, uint256 votingDeadline);
+    /// @notice Fewer than `needed` validators published ballot keys: ballots could never be opened.
+    error JuryCourtBallotKeysMissing(uint256 claimId, uint256 published, uint256 needed);
     /// @notice A ballot key must be non-zero.
     error JuryCourtInvalidBallotKey(uint256 claimId);
     /// @notice `validator` published its ballot key for this round already.
@@ -169,11 +170,13 @@ interface IJuryCourt {
     /// @notice Opens the case of a Disputed claim over the latest confirmed pool. Anyone.
     function openCase(uint256 claimId) external;
 
-    /// @notice Records the seed once its block is mined, fixing the roster and opening the vote; or,
+    /// @notice Records the seed once its block is mined and at least M ballot keys are published,
+    /// fixing the roster and the key set and opening the vote; or,
     /// if the seed block aged out unrecorded, moves it to the next block. Anyone.
     function draw(uint256 claimId) external;
 
-    /// @notice Publishes this validator's X25519 ballot key for the case's round, before the deadline. VALIDATOR only.
+    /// @notice Publishes this validator's X25519 ballot key for the case's round while it is drawing:
+    /// the draw freezes the key set jurors encrypt to. VALIDATOR only.
     function publishBallotKey(uint256 claimId, bytes32 publicKey) external;
 
     /// @notice Seals the ballot set after the deadline. GATEWAY only.
@@ -212,6 +215,12 @@ interface IJuryCourt {
 
     /// @notice `validator`'s ballot key for the case's current round; zero if none.
     function ballotKey(uint256 claimId, address validator) external view returns (bytes32);
+
+    /// @notice The current round's ballot keys in publication order (share i + 1 of every ballot is for key i).
+    function ballotKeys(uint256 claimId) external view returns (address[] memory validators, bytes32[] memory keys);
+
+    /// @notice The current round's revealed secret keys in reveal order, with their publication index (from 1).
+    function revealedKeys(uint256 claimId) external view returns (uint32[] memory indexes, bytes32[] memory secretKeys);
 
     /// @notice Whether pool entry `(poolIndex, voter, memberHash, qualifiedAt)`, proven against the
     /// case's pool root, is on the drawn roster of the case's current round.

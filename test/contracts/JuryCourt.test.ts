@@ -140,13 +140,13 @@ describe("JuryCourt", () => {
 
   describe("draw", () => {
     it("records the seed block's hash as anyone's draw, with the rules' voting window", async () => {
-      const { juryCourt, claimant, claimId } = await loadFixture(disputedFixture);
+      const { juryCourt, claimant, claimId, validators } = await loadFixture(disputedFixture);
       await juryCourt.openCase(claimId);
       const { seedBlock } = await juryCourt.juryCase(claimId);
       await expect(juryCourt.connect(claimant).draw(claimId))
         .to.be.revertedWithCustomError(juryCourt, "JuryCourtSeedNotReady")
         .withArgs(claimId, seedBlock);
-      await mine(1);
+      for (const v of validators) await juryCourt.connect(v).publishBallotKey(claimId, KEY(1));
       const blockHash = (await ethers.provider.getBlock(Number(seedBlock)))!.hash!;
       const seed = ethers.keccak256(
         ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "uint256", "uint32"], [blockHash, claimId, 1]),
@@ -160,8 +160,9 @@ describe("JuryCourt", () => {
     });
 
     it("re-draws by rule once the seed block aged out, and the gateway cannot draw again", async () => {
-      const { juryCourt, gateway, claimId } = await loadFixture(disputedFixture);
+      const { juryCourt, gateway, claimId, validators } = await loadFixture(disputedFixture);
       await juryCourt.openCase(claimId);
+      for (const v of validators) await juryCourt.connect(v).publishBallotKey(claimId, KEY(1));
       await mine(300);
       const next = (await ethers.provider.getBlockNumber()) + 2;
       await expect(juryCourt.connect(gateway).draw(claimId))
@@ -196,21 +197,32 @@ describe("JuryCourt", () => {
   });
 
   describe("publishBallotKey", () => {
-    it("takes one key per validator and round, before the deadline", async () => {
-      const { juryCourt, validators, outsider, claimId, deadline } = await loadFixture(votingFixture);
-      expect(await juryCourt.ballotKey(claimId, validators[0].address)).to.equal(KEY(1));
-      await expect(juryCourt.connect(validators[0]).publishBallotKey(claimId, KEY(2)))
+    it("takes one key per validator while drawing; the draw needs M keys and freezes the set", async () => {
+      const { juryCourt, validators, outsider, claimId } = await loadFixture(disputedFixture);
+      await juryCourt.openCase(claimId);
+      await juryCourt.connect(validators[2]).publishBallotKey(claimId, KEY(3));
+      await expect(juryCourt.connect(validators[2]).publishBallotKey(claimId, KEY(4)))
         .to.be.revertedWithCustomError(juryCourt, "JuryCourtBallotKeyExists")
-        .withArgs(claimId, validators[0].address);
+        .withArgs(claimId, validators[2].address);
       await expect(juryCourt.connect(outsider).publishBallotKey(claimId, KEY(2)))
         .to.be.revertedWithCustomError(juryCourt, "ConsortiumGatedUnauthorizedAccount")
         .withArgs(outsider.address, ROLES.VALIDATOR);
-      await time.increaseTo(deadline + 1);
-      const fresh = await loadFixture(disputedFixture);
-      await fresh.juryCourt.openCase(claimId);
-      await expect(fresh.juryCourt.connect(fresh.validators[0]).publishBallotKey(claimId, ZeroHash))
-        .to.be.revertedWithCustomError(fresh.juryCourt, "JuryCourtInvalidBallotKey")
+      await expect(juryCourt.connect(validators[0]).publishBallotKey(claimId, ZeroHash))
+        .to.be.revertedWithCustomError(juryCourt, "JuryCourtInvalidBallotKey")
         .withArgs(claimId);
+      await expect(juryCourt.draw(claimId))
+        .to.be.revertedWithCustomError(juryCourt, "JuryCourtBallotKeysMissing")
+        .withArgs(claimId, 1, 2);
+      await juryCourt.connect(validators[0]).publishBallotKey(claimId, KEY(1));
+      await juryCourt.draw(claimId);
+      expect(await juryCourt.ballotKeys(claimId)).to.deep.equal([
+        [validators[2].address, validators[0].address],
+        [KEY(3), KEY(1)],
+      ]);
+      expect((await juryCourt.juryCase(claimId)).keyCount).to.equal(2);
+      await expect(juryCourt.connect(validators[1]).publishBallotKey(claimId, KEY(2)))
+        .to.be.revertedWithCustomError(juryCourt, "JuryCourtInvalidStatus")
+        .withArgs(claimId, CaseStatus.Voting, CaseStatus.Drawing);
     });
   });
 
@@ -233,9 +245,14 @@ describe("JuryCourt", () => {
       await expect(juryCourt.connect(gateway).sealBallots(claimId, id("c"), CID, 5))
         .to.be.revertedWithCustomError(juryCourt, "JuryCourtInvalidStatus")
         .withArgs(claimId, CaseStatus.Sealed, CaseStatus.Voting);
-      await expect(juryCourt.connect(validators[0]).revealBallotKey(claimId, KEY(9)))
+      await expect(juryCourt.connect(validators[1]).revealBallotKey(claimId, KEY(8)))
         .to.emit(juryCourt, "BallotKeyRevealed")
-        .withArgs(claimId, 1, validators[0].address, KEY(9));
+        .withArgs(claimId, 1, validators[1].address, KEY(8));
+      await juryCourt.connect(validators[0]).revealBallotKey(claimId, KEY(9));
+      expect(await juryCourt.revealedKeys(claimId)).to.deep.equal([
+        [2n, 1n],
+        [KEY(8), KEY(9)],
+      ]);
       await expect(juryCourt.connect(validators[0]).revealBallotKey(claimId, KEY(9)))
         .to.be.revertedWithCustomError(juryCourt, "JuryCourtNoBallotKey")
         .withArgs(claimId, validators[0].address);
