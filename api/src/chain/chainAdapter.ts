@@ -9,6 +9,7 @@ import {
   type ClaimRegistry,
   type Consortium,
   type EvidenceRegistry,
+  type JuryCourt,
 } from "../../../typechain-types";
 import { decodeClaimResult, encodeClaimCall, type ClaimFields } from "./claimCall";
 import { SerialSender } from "./serialSender";
@@ -149,6 +150,7 @@ export class ChainAdapter {
   readonly evidenceRegistry: EvidenceRegistry;
   readonly claimRegistry: ClaimRegistry;
   readonly announcementRegistry: AnnouncementRegistry;
+  readonly juryCourt: JuryCourt;
 
   constructor(
     rpcUrl: string,
@@ -170,6 +172,7 @@ export class ChainAdapter {
     this.evidenceRegistry = EvidenceRegistry__factory.connect(addresses.evidenceRegistry, this.signer);
     this.claimRegistry = ClaimRegistry__factory.connect(addresses.claimRegistry, this.signer);
     this.announcementRegistry = AnnouncementRegistry__factory.connect(addresses.announcementRegistry, this.signer);
+    this.juryCourt = JuryCourt__factory.connect(addresses.juryCourt, this.signer);
   }
 
   static async connect(rpcUrl: string, gatewayKey: string, addresses: ContractAddresses): Promise<ChainAdapter> {
@@ -282,7 +285,7 @@ export class ChainAdapter {
     deadline: bigint;
     signature: string;
   }): Promise<{ txHash: string; blockNumber: number }> {
-    return this._sendAndWait(
+    return this.transact(
       () => this.claimRegistry.disputeFor(input.claimId, input.nonce, input.deadline, input.signature),
       "the dispute transaction reverted",
     );
@@ -295,13 +298,14 @@ export class ChainAdapter {
     entryCount: number,
     manifestCid: string,
   ): Promise<{ txHash: string; blockNumber: number }> {
-    return this._sendAndWait(
+    return this.transact(
       () => this.announcementRegistry.publish(period, root, entryCount, manifestCid),
       "the announcement transaction reverted",
     );
   }
 
-  private async _sendAndWait(
+  /** Sends one gateway transaction in nonce order and resolves once it is mined. */
+  async transact(
     send: () => Promise<{ hash: string }>,
     reverted: string,
   ): Promise<{ txHash: string; blockNumber: number }> {
