@@ -48,6 +48,8 @@ export const configSchema = z
       .min(0)
       .default(14 * 24 * 3600),
     AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS: z.coerce.number().int().min(1).default(60),
+    AIDPROOF_JURY: boolean.default(true),
+    AIDPROOF_JURY_POOL_SECONDS: z.coerce.number().int().min(0).default(10),
     AIDPROOF_JURY_VOTING_SECONDS: z.coerce.number().int().min(1).default(60),
     AIDPROOF_JURY_ROSTER_SIZE: z.coerce.number().int().min(1).default(150),
     AIDPROOF_JURY_MIN_POOL_SIZE: z.coerce.number().int().min(2).default(200),
@@ -120,6 +122,10 @@ export interface Config {
   /** Dispute window and announcement period of a local deployment (the chain holds a deployed one's). */
   disputeWindowSeconds: number;
   announcementPeriodSeconds: number;
+  /** Whether this gateway runs the jury's steps (pools, cases, seal, tally); one gateway of a consortium does. */
+  runJury: boolean;
+  /** Least time between two juror pools proposed by this gateway. */
+  juryPoolIntervalMs: number;
   /** Jury rules of a local deployment: no qualification wait, short windows, a small roster. */
   juryRules: JuryRules;
   logLevel: RawConfig["AIDPROOF_LOG_LEVEL"];
@@ -180,6 +186,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runAnnouncer: c.AIDPROOF_ANNOUNCER,
     disputeWindowSeconds: c.AIDPROOF_DISPUTE_WINDOW_SECONDS,
     announcementPeriodSeconds: c.AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS,
+    runJury: c.AIDPROOF_JURY,
+    juryPoolIntervalMs: c.AIDPROOF_JURY_POOL_SECONDS * 1000,
     juryRules: {
       qualificationSeconds: 0,
       votingSeconds: c.AIDPROOF_JURY_VOTING_SECONDS,

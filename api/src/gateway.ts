@@ -23,6 +23,9 @@ import { cachedFetch, evidenceItemCounter, type EvidenceSetSource } from "./evid
 import { ReasonService } from "./services/reasonService";
 import { AnnouncementService } from "./announcements/announcementService";
 import { Announcer } from "./announcements/announcer";
+import { JuryDb } from "./db/juryDb";
+import { JuryService } from "./jury/juryService";
+import { JuryCoordinator } from "./jury/juryCoordinator";
 
 export interface GatewayChain {
   rpcUrl: string;
@@ -38,6 +41,8 @@ export interface Gateway {
   store: EvidenceStore;
   chain: ChainAdapter;
   db: AidProofDb;
+  jury: JuryService;
+  juryDb: JuryDb;
   stop(): Promise<void>;
 }
 
@@ -108,7 +113,19 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     log.child({ component: "announcer" }),
     config.finalityDepth,
   );
+  const juryDb = new JuryDb(join(config.dataDir, "jury.sqlite"));
+  const jury = new JuryService(juryDb, chain, store, chainConfig.gatewayKey, chainConfig.deploymentBlock);
+  const juryCoordinator = new JuryCoordinator(
+    chain,
+    db,
+    juryDb,
+    store,
+    jury,
+    log.child({ component: "jury" }),
+    config.juryPoolIntervalMs,
+  );
   const app = createApp({
+    jury,
     claims: new ClaimService(db, chain, reader, receipts, evidenceSets),
     reasons: new ReasonService(store),
     announcements: new AnnouncementService(chain, store, chainConfig.deploymentBlock),
@@ -132,6 +149,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
   indexer.start();
   finality.start();
   if (config.runAnnouncer) announcer.start();
+  if (config.runJury) juryCoordinator.start();
   const server = await serve(app, {
     host: config.host,
     port: config.port,
@@ -148,6 +166,8 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     store,
     chain,
     db,
+    jury,
+    juryDb,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -155,7 +175,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
       });
       if (
         !(await settledWithin(
-          Promise.all([batcher.stop(), indexer.stop(), finality.stop(), announcer.stop()]),
+          Promise.all([batcher.stop(), indexer.stop(), finality.stop(), announcer.stop(), juryCoordinator.stop()]),
           CHAIN_WORK_STOP_MS,
         ))
       )
@@ -163,6 +183,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
       chain.destroy();
       await store.close();
       await db.close();
+      await juryDb.close();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { PRODUCTION_JURY_RULES, type JuryRules } from "../../api/src/jury/rules";
-import { getCreateAddress, id, type Signer } from "ethers";
+import { ROLES } from "../../api/src/chain/roles";
+import { getCreateAddress, type Signer } from "ethers";
 import {
   AnnouncementRegistry__factory,
   ClaimRegistry__factory,
@@ -13,11 +14,7 @@ import {
   type JuryCourt,
 } from "../../typechain-types";
 
-export const ROLES = {
-  VALIDATOR: id("VALIDATOR_ROLE"),
-  GATEWAY: id("GATEWAY_ROLE"),
-  JURY_COURT: id("JURY_COURT_ROLE"),
-} as const;
+export { ROLES };
 
 export interface MemberConfig {
   account: string;

@@ -40,6 +40,18 @@ export const JUROR_CREDENTIAL_TYPES: Record<string, TypedDataField[]> = {
   ],
 };
 
+/** The gateway's signed acknowledgement of a ballot: with it, a juror proves a dropped ballot. */
+export const BALLOT_RECEIPT_TYPES: Record<string, TypedDataField[]> = {
+  BallotReceipt: [
+    { name: "claimId", type: "uint256" },
+    { name: "round", type: "uint32" },
+    { name: "juror", type: "address" },
+    { name: "sequence", type: "uint32" },
+    { name: "envelopeHash", type: "bytes32" },
+    { name: "receivedAt", type: "uint48" },
+  ],
+};
+
 /** The JuryCourt's own EIP-712 domain (its constructor's name and version). */
 export function juryCourtDomain(chainId: bigint, juryCourt: string): TypedDataDomain {
   return { name: "AidProof JuryCourt", version: "1", chainId, verifyingContract: juryCourt };

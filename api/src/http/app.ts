@@ -13,6 +13,8 @@ import type { ReasonService } from "../services/reasonService";
 import type { AnnouncementService } from "../announcements/announcementService";
 import { reasonsRouter } from "./routes/reasons";
 import { announcementsRouter } from "./routes/announcements";
+import { juryRouter } from "./routes/jury";
+import type { JuryService } from "../jury/juryService";
 import { createErrorHandler } from "./errorHandler";
 import { DOCS_PAGE, openApiDocument } from "./openapi";
 import { claimsRouter } from "./routes/claims";
@@ -31,6 +33,7 @@ export interface AppDependencies {
   batches: BatchService;
   reasons: ReasonService;
   announcements: AnnouncementService;
+  jury: JuryService;
   store: EvidenceStore;
   chain: ChainAdapter;
   descriptor: ConsortiumDescriptor;
@@ -81,6 +84,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(receiptsRouter(deps.receipts));
   app.use(reasonsRouter(deps.reasons, writeLimit));
   app.use(announcementsRouter(deps.announcements));
+  app.use(juryRouter(deps.jury, writeLimit));
   app.use(batchesRouter(deps.batches));
   app.use(ipfsRouter(deps.store));
   app.use(consortiumRouter(deps.chain, deps.descriptor));

@@ -85,3 +85,34 @@ export const pageQuery = z
 export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
+
+const uint32 = z.number().int().min(0).max(2 ** 32 - 1);
+
+export const jurorBody = z
+  .object({
+    voter: address.describe("the juror's voting key (an address)"),
+    memberHash: hex32.describe("salted hash of the platform's member id"),
+    qualifiedAt: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 48 - 1)
+      .describe("unix seconds the member qualified as a juror"),
+    credential: signature.describe("the platform's EIP-712 JurorCredential signature (a GATEWAY holder)"),
+  })
+  .strict();
+
+export const ballotBody = z
+  .object({
+    round: uint32.describe("the case round the ballot is for"),
+    juror: address.describe("the juror's voting key"),
+    sequence: uint32.describe("a later sequence replaces the juror's earlier ballot"),
+    envelope: z
+      .string()
+      .regex(/^0x([0-9a-fA-F]{2}){49,8209}$/, "the sealed envelope, 0x-hex")
+      .describe("the choice sealed to the case's ballot keys"),
+    signature: signature.describe("EIP-712 Ballot signature by the juror"),
+  })
+  .strict();
+
+export const jurorParams = z.object({ claimId: uint256, juror: address });

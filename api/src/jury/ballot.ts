@@ -1,5 +1,6 @@
 import { TypedDataEncoder, getBytes, type Signer } from "ethers";
-import { BALLOT_TYPES, JUROR_CREDENTIAL_TYPES, juryCourtDomain } from "../chain/typedData";
+import { ecdsaSign } from "secp256k1";
+import { BALLOT_RECEIPT_TYPES, BALLOT_TYPES, JUROR_CREDENTIAL_TYPES, juryCourtDomain } from "../chain/typedData";
 import { addressWord, bytes32Word, keccak256, uintWord } from "../chain/encoding";
 import { recoverDigestSigner, typedDataDigest } from "../chain/signatures";
 
@@ -25,6 +26,13 @@ const typeHash = (types: typeof BALLOT_TYPES, name: string) =>
   keccak256(Buffer.from(TypedDataEncoder.from(types).encodeType(name)));
 const BALLOT_TYPEHASH = typeHash(BALLOT_TYPES, "Ballot");
 const CREDENTIAL_TYPEHASH = typeHash(JUROR_CREDENTIAL_TYPES, "JurorCredential");
+const RECEIPT_TYPEHASH = typeHash(BALLOT_RECEIPT_TYPES, "BallotReceipt");
+
+/** What the gateway signs for an accepted ballot. */
+export interface ReceiptMessage extends BallotMessage {
+  /** Unix seconds the gateway stored the ballot; the validators count it only if by the deadline. */
+  receivedAt: number;
+}
 
 /**
  * EIP-712 digests and signers of ballots and juror credentials under the JuryCourt's domain, with
@@ -66,6 +74,33 @@ export class JurySignatures {
         ]),
       ),
     );
+  }
+
+  receiptDigest(r: ReceiptMessage): Buffer {
+    return typedDataDigest(
+      this._domainSeparator,
+      keccak256(
+        Buffer.concat([
+          RECEIPT_TYPEHASH,
+          uintWord(r.claimId, "claimId"),
+          uintWord(r.round, "round", 32),
+          addressWord(r.juror, "juror"),
+          uintWord(r.sequence, "sequence", 32),
+          bytes32Word(r.envelopeHash, "envelopeHash"),
+          uintWord(r.receivedAt, "receivedAt", 48),
+        ]),
+      ),
+    );
+  }
+
+  /** Signs a receipt with the gateway's key, natively (a ballot's hot path). */
+  signReceipt(r: ReceiptMessage, privateKey: Buffer): string {
+    const { signature, recid } = ecdsaSign(this.receiptDigest(r), privateKey);
+    return `0x${Buffer.from(signature).toString("hex")}${(27 + recid).toString(16)}`;
+  }
+
+  receiptSigner(r: ReceiptMessage, signature: string): string {
+    return recoverDigestSigner(this.receiptDigest(r), signature);
   }
 
   /** Lowercase address that signed the ballot; throws on a malformed signature. */

@@ -58,7 +58,11 @@ export async function readJuryCase(court: JuryCourt, claimId: bigint): Promise<J
   try {
     c = await court.juryCase(claimId);
   } catch (error) {
-    if (String((error as { data?: unknown }).data ?? error).includes(court.interface.getError("JuryCourtUnknownCase")!.selector))
+    if (
+      String((error as { data?: unknown }).data ?? error).includes(
+        court.interface.getError("JuryCourtUnknownCase")!.selector,
+      )
+    )
       return undefined;
     throw error;
   }

@@ -45,17 +45,23 @@ export function buildPoolTree(manifest: PoolManifest): StandardMerkleTree<PoolLe
  * member twice (one seat per member), sorted order, every credential signed by an account that holds
  * GATEWAY (`isIssuer`). Returns the problems; none means the pool is sound.
  */
-export function checkPool(
+export async function checkPool(
   manifest: PoolManifest,
   anchored: { root: string; size: number },
   signatures: JurySignatures,
-  isIssuer: (address: string) => boolean,
-): string[] {
+  isIssuer: (address: string) => Promise<boolean>,
+): Promise<string[]> {
+  const issuers = new Map<string, Promise<boolean>>();
+  const issuedByPlatform = (address: string) => {
+    let known = issuers.get(address);
+    if (!known) issuers.set(address, (known = isIssuer(address)));
+    return known;
+  };
   const problems: string[] = [];
   const voters = new Set<string>();
   const members = new Set<string>();
   let previous = "";
-  manifest.entries.forEach(([voter, memberHash, qualifiedAt, credential], i) => {
+  for (const [i, [voter, memberHash, qualifiedAt, credential]] of manifest.entries.entries()) {
     const v = voter.toLowerCase();
     if (voters.has(v)) problems.push(`entry ${i}: voter ${voter} listed twice`);
     if (members.has(memberHash.toLowerCase())) problems.push(`entry ${i}: member ${memberHash} listed twice`);
@@ -69,8 +75,9 @@ export function checkPool(
     } catch {
       issuer = undefined;
     }
-    if (!issuer || !isIssuer(issuer)) problems.push(`entry ${i}: credential not signed by the platform`);
-  });
+    if (!issuer || !(await issuedByPlatform(issuer)))
+      problems.push(`entry ${i}: credential not signed by the platform`);
+  }
   if (manifest.entries.length !== anchored.size)
     problems.push(`pool has ${manifest.entries.length} entries, ${anchored.size} anchored`);
   if (problems.length === 0 && buildPoolTree(manifest).root !== anchored.root) problems.push("root differs");

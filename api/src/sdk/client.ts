@@ -280,39 +280,50 @@ export class AidProofClient {
     return this._json("POST", path, body, `multipart/form-data; boundary=${boundary}`);
   }
 
-  private async _json<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
-    let response: Response;
-    try {
-      response = await fetch(new URL(path, this.gatewayUrl), {
-        method,
-        headers: body === undefined ? {} : { "content-type": contentType },
-        body:
-          body === undefined
-            ? undefined
-            : body instanceof Readable
-              ? (Readable.toWeb(body) as ReadableStream)
-              : JSON.stringify(body),
-        duplex: "half",
-      } as RequestInit);
-    } catch (error) {
-      throw new DomainError(
-        "GATEWAY_UNREACHABLE",
-        `cannot reach ${this.gatewayUrl}: ${error instanceof Error ? error.message : error}`,
-      );
-    }
-    const text = await response.text();
-    const parsed = text
-      ? (JSON.parse(text) as T & { error?: { code: string; message: string; details?: Record<string, unknown> } })
-      : ({} as T);
-    if (!response.ok) {
-      const e = (parsed as { error?: { code: string; message: string; details?: Record<string, unknown> } }).error;
-      throw new GatewayError(
-        response.status,
-        e?.code ?? "HTTP_ERROR",
-        e?.message ?? `HTTP ${response.status}`,
-        e?.details,
-      );
-    }
-    return parsed;
+  private _json<T>(method: string, path: string, body?: unknown, contentType = "application/json"): Promise<T> {
+    return gatewayJson<T>(this.gatewayUrl, method, path, body, contentType);
   }
+}
+
+/** One JSON request to a gateway; an error answer becomes a {@link GatewayError} with its code. */
+export async function gatewayJson<T>(
+  gatewayUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  contentType = "application/json",
+): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, gatewayUrl), {
+      method,
+      headers: body === undefined ? {} : { "content-type": contentType },
+      body:
+        body === undefined
+          ? undefined
+          : body instanceof Readable
+            ? (Readable.toWeb(body) as ReadableStream)
+            : JSON.stringify(body),
+      duplex: "half",
+    } as RequestInit);
+  } catch (error) {
+    throw new DomainError(
+      "GATEWAY_UNREACHABLE",
+      `cannot reach ${gatewayUrl}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  const text = await response.text();
+  const parsed = text
+    ? (JSON.parse(text) as T & { error?: { code: string; message: string; details?: Record<string, unknown> } })
+    : ({} as T);
+  if (!response.ok) {
+    const e = (parsed as { error?: { code: string; message: string; details?: Record<string, unknown> } }).error;
+    throw new GatewayError(
+      response.status,
+      e?.code ?? "HTTP_ERROR",
+      e?.message ?? `HTTP ${response.status}`,
+      e?.details,
+    );
+  }
+  return parsed;
 }

@@ -27,7 +27,13 @@ import type { Logger } from "../logger";
 import { DomainError } from "../errors";
 import { ClaimTimeline, type ChainPosition } from "./claimTimeline";
 import { AnnouncementJudge, ManifestUnreachable } from "./announcementJudge";
-import { AnnouncementRegistry__factory, type AnnouncementRegistry } from "../../../typechain-types";
+import {
+  AnnouncementRegistry__factory,
+  Consortium__factory,
+  JuryCourt__factory,
+  type AnnouncementRegistry,
+} from "../../../typechain-types";
+import { JuryJudge } from "./juryJudge";
 
 /** Fetches content by CID, verifying every block (the store, or a trustless gateway). */
 export type ContentFetcher = (cid: string) => AsyncIterable<Uint8Array>;
@@ -141,6 +147,7 @@ export class ValidatorNode {
   private _announcements: PublishedAnnouncement[] = [];
   private readonly _announcementRegistry: AnnouncementRegistry;
   private readonly _announcementJudge: AnnouncementJudge;
+  private readonly _jury: JuryJudge;
   /** `claimant:nonce` of every item of every readable batch, mapped to where it was first anchored. */
   private readonly _nonces = new Map<string, { root: string; leaf: number }>();
   private readonly _timeline = new ClaimTimeline();
@@ -171,6 +178,19 @@ export class ValidatorNode {
     this._announcementRegistry = AnnouncementRegistry__factory.connect(_addresses.announcementRegistry, this._signer);
     this._announcementJudge = new AnnouncementJudge(this._provider, _addresses, _chainId, _fromBlock, (cid, max) =>
       this._bytes(cid, max),
+    );
+    this._jury = new JuryJudge(
+      this._provider,
+      JuryCourt__factory.connect(_addresses.juryCourt, this._signer),
+      Consortium__factory.connect(_addresses.consortium, this._provider),
+      privateKey,
+      _chainId,
+      _fromBlock,
+      (cid, max) => this._bytes(cid, max),
+      (send) => this._transact(send),
+      _log.child({ component: "jury" }),
+      this._options.contentGiveUpMs,
+      this._options.maxManifestBytes,
     );
     this._cursor = _fromBlock - 1;
   }
@@ -222,6 +242,7 @@ export class ValidatorNode {
     }
     await this._judgeQueue();
     await this._judgeAnnouncements();
+    await this._jury.tick((await this.address).toLowerCase());
   }
 
   /** The chain is behind what this node saw (a reset or a rollback): forget it all and re-read. */
@@ -237,6 +258,7 @@ export class ValidatorNode {
     this._announcements = [];
     this._nonces.clear();
     this._timeline.clear();
+    this._jury.clear();
   }
 
   private async _follow(from: number, to: number): Promise<void> {
@@ -246,6 +268,7 @@ export class ValidatorNode {
       this._claims.queryFilter(this._claims.filters.ClaimStateChanged(), from, to),
       this._announcementRegistry.queryFilter(this._announcementRegistry.filters.AnnouncementPublished(), from, to),
     ]);
+    await this._jury.follow(from, to);
     for (const log of announced) {
       const { period, root, manifestCid } = log.args;
       this._announcements.push({ period, root, manifestCid, nextTryAt: 0, attempts: 0 });
