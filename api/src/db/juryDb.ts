@@ -55,8 +55,7 @@ export class JuryDb {
   registerJuror(entry: PoolEntry, now: number): boolean {
     return this._db.transaction(() => {
       const owner = this._db.prepare("SELECT member_hash FROM jurors WHERE voter = ?").get(entry.voter) as
-        | { member_hash: string }
-        | undefined;
+        { member_hash: string } | undefined;
       if (owner && owner.member_hash !== entry.memberHash) return false;
       this._db.prepare("DELETE FROM jurors WHERE member_hash = ?").run(entry.memberHash);
       this._db

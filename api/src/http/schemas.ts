@@ -86,7 +86,11 @@ export const errorBody = z.object({
   error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
 });
 
-const uint32 = z.number().int().min(0).max(2 ** 32 - 1);
+const uint32 = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 32 - 1);
 
 export const jurorBody = z
   .object({

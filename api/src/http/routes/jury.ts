@@ -17,7 +17,8 @@ export function juryRouter(jury: JuryService, writeLimit: RequestHandler): Route
     standardHeaders: "draft-8",
     legacyHeaders: false,
     keyGenerator: (req) => String((req.body as { juror?: unknown } | undefined)?.juror ?? "").toLowerCase(),
-    handler: (_req, _res, next) => next(new DomainError("RATE_LIMITED", "too many ballots from this juror; retry later")),
+    handler: (_req, _res, next) =>
+      next(new DomainError("RATE_LIMITED", "too many ballots from this juror; retry later")),
   });
   router.post("/jury/jurors", writeLimit, async (req, res) => {
     const entry = validate(jurorBody, req.body, "body");
