@@ -21,6 +21,7 @@ import {
 import { addReviewCommands } from "./review";
 import { addAnnouncementCommands } from "./announcements";
 import { addChargesCommands } from "./charges";
+import { addJuryCommands } from "./jury";
 import { AidProofClient } from "../sdk/client";
 import { CLAIM_STATES } from "../services/claimService";
 import { verifyEvidenceBundle, type Verification } from "../verify/evidence";
@@ -289,6 +290,7 @@ export function buildProgram(): Command {
   addReviewCommands(program, claim);
   addAnnouncementCommands(program);
   addChargesCommands(program);
+  addJuryCommands(program);
   addStoreCommands(program);
   return program;
 }
