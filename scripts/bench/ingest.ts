@@ -9,20 +9,19 @@ import { randomBytes, createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { spawn, type ChildProcess } from "node:child_process";
-import { Agent, request } from "node:http";
+import { join } from "node:path";
+import { Agent } from "node:http";
 import { Wallet } from "ethers";
 import { AidProofClient } from "../../api/src/sdk/client";
 import { parseDescriptor } from "../../api/src/verify/descriptor";
 import { EVIDENCE_TYPES, evidenceDomain } from "../../api/src/chain/typedData";
 import { freePort } from "../support/ports";
+import { rssMb, send, stackOutputTail, startStackProcess, stopStackProcess } from "../support/stackProcess";
 
 const ITEMS = Number(process.env.ITEMS ?? 20_000);
 const BASELINE_ITEMS = Number(process.env.BASELINE_ITEMS ?? 1_500);
 const CLIENTS = Number(process.env.CLIENTS ?? 32);
 const ITEM_BYTES = 10_000;
-const ROOT = resolve(__dirname, "../..");
 
 interface Scenario {
   name: string;
@@ -44,7 +43,7 @@ interface Figures {
 
 /** A ready multipart body: building it is the client's work, kept out of the timed window. */
 interface PreparedUpload {
-  body: Buffer;
+  bytes: Buffer;
   contentType: string;
 }
 
@@ -55,60 +54,9 @@ function multipart(fields: Record<string, string>, file: Buffer): PreparedUpload
   );
   const head = `${parts.join("")}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="item.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`;
   return {
-    body: Buffer.concat([Buffer.from(head), file, Buffer.from(`\r\n--${boundary}--\r\n`)]),
+    bytes: Buffer.concat([Buffer.from(head), file, Buffer.from(`\r\n--${boundary}--\r\n`)]),
     contentType: `multipart/form-data; boundary=${boundary}`,
   };
-}
-
-/**
- * POSTs a prepared upload over a kept-alive connection. node:http rather than fetch: undici's fetch
- * cost the load generator about 0.7 ms of CPU per request, on the same two cores as the gateway.
- */
-function post(agent: Agent, url: string, upload: PreparedUpload): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, {
-      method: "POST",
-      agent,
-      headers: { "content-type": upload.contentType, "content-length": upload.body.length },
-    });
-    req.once("error", reject);
-    req.once("response", (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.once("error", reject);
-      res.once("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
-    });
-    req.end(upload.body);
-  });
-}
-
-/** The gateway's own stderr, kept to explain a crash. */
-let gatewayOutput = "";
-
-function startGateway(env: Record<string, string>): Promise<ChildProcess> {
-  return new Promise((ready, fail) => {
-    const nodeArgs = process.env.GATEWAY_NODE_ARGS?.split(" ").filter(Boolean) ?? []; // e.g. --cpu-prof
-    const child = spawn(process.execPath, [...nodeArgs, require.resolve("ts-node/dist/bin.js"), "scripts/start.ts"], {
-      cwd: ROOT,
-      env: { ...process.env, ...env, TS_NODE_TRANSPILE_ONLY: "true" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    gatewayOutput = "";
-    child.stdout!.on("data", (d: Buffer) => (gatewayOutput = (gatewayOutput + d.toString()).slice(-20_000)));
-    child.stderr!.on("data", (d: Buffer) => {
-      gatewayOutput = (gatewayOutput + d.toString()).slice(-20_000);
-      if (gatewayOutput.includes("npm run demo")) ready(child);
-    });
-    child.once("exit", (code, signal) => {
-      gatewayOutput += `\n[gateway exited: code ${code}, signal ${signal}]`;
-      fail(new Error(`gateway exited with ${code ?? signal}: ${gatewayOutput}`));
-    });
-  });
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 const percentile = (sorted: number[], p: number) =>
@@ -141,7 +89,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
   const port = await freePort();
   const chainPort = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = await startGateway({
+  const child = await startStackProcess({
     AIDPROOF_DATA_DIR: dataDir,
     AIDPROOF_PORT: String(port),
     AIDPROOF_CHAIN_PORT: String(chainPort),
@@ -176,7 +124,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
     await Promise.all(
       Array.from({ length: CLIENTS }, async () => {
         for (let i = next++; i < s.items; i = next++) {
-          const res = await post(agent, `${url}/claims/${claimId}/evidence`, uploads[i]);
+          const res = await send(agent, `${url}/claims/${claimId}/evidence`, "POST", uploads[i]);
           const body = JSON.parse(res.body) as { receiptId?: string; error?: { code: string } };
           if (res.status !== 202) throw new Error(`upload ${i}: HTTP ${res.status} ${body.error?.code}`);
           acceptedAt[i] = Date.now();
@@ -231,9 +179,7 @@ async function runScenario(s: Scenario): Promise<Figures> {
     };
   } finally {
     clearInterval(sampler);
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    await exited;
+    await stopStackProcess(child);
     await rm(dataDir, { recursive: true, force: true });
   }
 }
@@ -270,6 +216,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  if (gatewayOutput) console.error(`gateway stderr (tail):\n${gatewayOutput.slice(-3000)}`);
+  if (stackOutputTail()) console.error(`stack output (tail):\n${stackOutputTail()}`);
   process.exitCode = 1;
 });

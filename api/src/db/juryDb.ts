@@ -36,6 +36,7 @@ export class JuryDb {
   private readonly _db: Database.Database;
   private readonly _putBallot: Database.Statement;
   private readonly _ballot: Database.Statement;
+  private _jurorsVersion = 0;
 
   constructor(path: string) {
     mkdirSync(dirname(path), { recursive: true });
@@ -63,8 +64,14 @@ export class JuryDb {
           "INSERT INTO jurors (voter, member_hash, qualified_at, credential, registered_at) VALUES (?, ?, ?, ?, ?)",
         )
         .run(entry.voter, entry.memberHash, entry.qualifiedAt, entry.credential, now);
+      this._jurorsVersion++;
       return true;
     })();
+  }
+
+  /** Changes whenever a registration changes the jurors (restarts from 0 with the process). */
+  get jurorsVersion(): number {
+    return this._jurorsVersion;
   }
 
   jurors(): PoolEntry[] {

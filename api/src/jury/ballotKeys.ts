@@ -18,6 +18,7 @@ import {
   createPrivateKey,
   createPublicKey,
   diffieHellman,
+  generateKeyPairSync,
   randomBytes,
   type KeyObject,
 } from "node:crypto";
@@ -140,21 +141,36 @@ function aesKey(k: bigint): Buffer {
   return createHash("sha256").update("aidproof-ballot").update(toWord(k)).digest();
 }
 
+/** A case's ballot keys, imported once for sealing many ballots. */
+export interface SealingKeys {
+  raw: Buffer[];
+  objects: KeyObject[];
+}
+
+export function sealingKeys(ballotKeys: Buffer[]): SealingKeys {
+  return { raw: ballotKeys, objects: ballotKeys.map(publicKeyObject) };
+}
+
 /** Encrypts `choice` (0 uphold, 1 overturn) to the case's ballot keys, any `threshold` of which open it. */
-export function sealChoice(choice: number, ballotKeys: Buffer[], threshold: number, context: BallotContext): Buffer {
-  if (threshold < 1 || threshold > ballotKeys.length)
-    throw new RangeError(`${ballotKeys.length} ballot keys cannot open a ballot at threshold ${threshold}`);
+export function sealChoice(
+  choice: number,
+  ballotKeys: Buffer[] | SealingKeys,
+  threshold: number,
+  context: BallotContext,
+): Buffer {
+  const keys = Array.isArray(ballotKeys) ? sealingKeys(ballotKeys) : ballotKeys;
+  if (threshold < 1 || threshold > keys.raw.length)
+    throw new RangeError(`${keys.raw.length} ballot keys cannot open a ballot at threshold ${threshold}`);
   const ctx = contextBytes(context);
   const coefficients = Array.from({ length: threshold }, () => mod(fromWord(randomBytes(WORD))));
   const k = coefficients[0];
-  const ephemeralSecret = randomBytes(WORD);
-  const ephemeral = x25519PublicKey(ephemeralSecret);
-  const ephemeralKey = privateKeyObject(ephemeralSecret);
-  const shares = ballotKeys.map((key, i) => {
+  const { privateKey: ephemeralKey, publicKey } = generateKeyPairSync("x25519");
+  const ephemeral = publicKey.export({ format: "der", type: "spki" }).subarray(-WORD);
+  const shares = keys.raw.map((key, i) => {
     const x = BigInt(i + 1);
     let y = 0n;
     for (let j = coefficients.length - 1; j >= 0; j--) y = mod(y * x + coefficients[j]);
-    const secret = diffieHellman({ privateKey: ephemeralKey, publicKey: publicKeyObject(key) });
+    const secret = diffieHellman({ privateKey: ephemeralKey, publicKey: keys.objects[i] });
     return xor(toWord(y), pad(secret, ephemeral, key, i + 1, ctx));
   });
   const cipher = createCipheriv("aes-256-gcm", aesKey(k), Buffer.alloc(12));

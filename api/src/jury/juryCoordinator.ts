@@ -25,6 +25,8 @@ export class JuryCoordinator {
   private _loop: Promise<void> | undefined;
   private _lastPoolRoot: string | undefined;
   private _lastPoolAt = 0;
+  /** The registrations the last pool (or the check that found nothing new) was built from. */
+  private _poolVersion = -1;
   /** Claims whose case is decided: nothing more to do. */
   private readonly _done = new Set<string>();
 
@@ -76,9 +78,12 @@ export class JuryCoordinator {
   /** Proposes the registered jurors as a new pool when they changed, at most once per interval. */
   /** Resolves with the proposed pool's root, or undefined when nothing changed. */
   async proposePoolIfChanged(force = false): Promise<string | undefined> {
+    if (!force && Date.now() - this._lastPoolAt < this._poolIntervalMs) return undefined;
+    const version = this._juryDb.jurorsVersion;
+    if (!force && version === this._poolVersion) return undefined; // nothing registered since
     const jurors = this._juryDb.jurors();
     if (jurors.length === 0) return undefined;
-    if (!force && Date.now() - this._lastPoolAt < this._poolIntervalMs) return undefined;
+    this._poolVersion = version;
     const manifest = poolManifest(jurors);
     const root = buildPoolTree(manifest).root;
     if (this._lastPoolRoot === undefined) {
