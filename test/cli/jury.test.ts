@@ -109,7 +109,10 @@ describe("aidproof jury (spawned, against the real stack)", function () {
 
   it("jury vote: a roster juror's sealed ballot is accepted and its receipt kept; an outsider is refused", async () => {
     const receipt = join(dir, "receipt.json");
-    const voted = await cli(["jury", "vote", String(claimId), "overturn", "--voter-key", voter, "--receipt-out", receipt], env);
+    const voted = await cli(
+      ["jury", "vote", String(claimId), "overturn", "--voter-key", voter, "--receipt-out", receipt],
+      env,
+    );
     expect(voted.code, voted.stderr).to.equal(0);
     expect(voted.stdout).to.match(/accepted at .*signed receipt is in/);
     expect(JSON.parse(await readFile(receipt, "utf8"))).to.include({ claimId: claimId.toString(), sequence: 1 });
