@@ -4,7 +4,9 @@
  * waits until they are confirmed and verifies one proof against the chain alone. Then the members
  * review it with their own keys (data/keys.json): they open the evidence set, approve it 2-of-3
  * with a public reason and record the payout. A second claim is rejected and its claimant disputes
- * it. Last, the period's announcement is published, confirmed by the members and one entry verified.
+ * it, after 240 simulated members registered as jurors. The drawn jurors vote with sealed ballots;
+ * the period's announcement is published, confirmed by the members and one entry verified; last,
+ * the jury's verdict is awaited, recounted from the chain and IPFS alone, and one receipt checked.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -17,7 +19,15 @@ import { Reviewer } from "../api/src/review/reviewer";
 import { DomainError } from "../api/src/errors";
 import { verifyAnnouncementEntry, type AnnouncementEntry } from "../api/src/announcements/announcement";
 import type { ReasonDocument } from "../api/src/verify/reason";
-import { JsonRpcProvider } from "ethers";
+import { JsonRpcProvider, id } from "ethers";
+import { type ChainPin } from "../api/src/sdk/client";
+import { type ConsortiumDescriptor } from "../api/src/verify/descriptor";
+import { signCredential } from "../api/src/jury/ballot";
+import { JurorClient } from "../api/src/jury/jurorClient";
+import { juryCourtAt, readJuryCase } from "../api/src/jury/caseReader";
+import type { BallotReceipt } from "../api/src/jury/juryService";
+import { recountCase } from "../api/src/jury/publicRecount";
+import { fetchVerifiedBytes } from "../api/src/store/gatewayClient";
 
 const ASKED = 300_000n;
 
@@ -51,6 +61,122 @@ async function settled<T>(work: () => Promise<T>): Promise<T> {
       await sleep(500);
     }
   }
+}
+
+/** Simulated jurors: enough for the dev stack's rules (a pool of 200 or more, 50 valid votes). */
+const JURORS = 240;
+
+/**
+ * Registers `count` jurors with credentials the platform (the dev stack's gateway key) signs, and
+ * waits until a juror pool proposed after them is confirmed by the members: the case draws from it.
+ */
+async function registerJurors(
+  gateway: string,
+  pin: ChainPin,
+  platformKey: string,
+  count: number,
+  say: (line: string) => void,
+): Promise<JurorClient[]> {
+  const platform = new Wallet(platformKey);
+  const jurors: JurorClient[] = [];
+  for (let i = 0; i < count; i++) {
+    const wallet = Wallet.createRandom();
+    const credential = {
+      voter: wallet.address.toLowerCase(),
+      memberHash: id(`demo-member-${wallet.address}`),
+      qualifiedAt: Math.floor(Date.now() / 1000) - 86_400,
+    };
+    const juror = new JurorClient(gateway, wallet, pin);
+    const signature = await signCredential(
+      platform,
+      BigInt(pin.descriptor.chainId),
+      pin.descriptor.contracts.juryCourt,
+      credential,
+    );
+    await juror.register({ ...credential, credential: signature });
+    jurors.push(juror);
+  }
+  const registeredAt = Math.floor(Date.now() / 1000);
+  say(
+    `${count} members registered voting keys with the platform's credentials; waiting for the members to confirm the juror pool...`,
+  );
+  const provider = new JsonRpcProvider(pin.rpcUrl, undefined, { batchMaxCount: 1 });
+  try {
+    const court = juryCourtAt(pin.descriptor.contracts.juryCourt, provider);
+    for (let i = 0; ; i++) {
+      const pool = await court.pool(await court.latestPool());
+      if (pool.proposedAt >= BigInt(registeredAt)) {
+        say(`juror pool of ${pool.size} confirmed by the members`);
+        return jurors;
+      }
+      if (i > 120) throw new Error("no juror pool was confirmed");
+      await sleep(1_000);
+    }
+  } finally {
+    provider.destroy();
+  }
+}
+
+/** Waits for the draw, then every drawn juror votes (two thirds to overturn); returns the receipts by juror. */
+async function vote(
+  jurors: JurorClient[],
+  claimId: bigint,
+  say: (line: string) => void,
+): Promise<Map<JurorClient, BallotReceipt>> {
+  let view = await jurors[0].case(claimId).catch(() => undefined);
+  for (let i = 0; view?.status !== "Voting"; i++) {
+    if (i > 120) throw new Error(`the jury of claim ${claimId} was not drawn`);
+    await sleep(1_000);
+    view = await jurors[0].case(claimId).catch(() => undefined);
+  }
+  say(
+    `jury drawn for claim ${claimId} (seed ${view.seed.slice(0, 18)}..., ${view.keyCount} ballot keys); voting closes at ${new Date(view.votingClosesAt * 1000).toISOString()}`,
+  );
+  const receipts = new Map<JurorClient, BallotReceipt>();
+  let n = 0;
+  for (const juror of jurors) {
+    try {
+      receipts.set(juror, await juror.vote(claimId, n++ % 3 === 0 ? "uphold" : "overturn"));
+    } catch (error) {
+      if (!(error instanceof DomainError && error.code === "NOT_A_JUROR")) throw error;
+      n--;
+    }
+  }
+  say(
+    `${receipts.size} drawn jurors voted, each ballot sealed to the members' keys; each holds the gateway's signed receipt`,
+  );
+  return receipts;
+}
+
+/** Waits for the verdict, recounts it from the chain and IPFS alone, and checks one juror's receipt. */
+async function verdict(
+  provider: JsonRpcProvider,
+  descriptor: ConsortiumDescriptor,
+  gateway: string,
+  claimId: bigint,
+  receipts: Map<JurorClient, BallotReceipt>,
+  say: (line: string) => void,
+): Promise<boolean> {
+  say(`\nwaiting for the jury of claim ${claimId}: seal after the deadline, keys revealed, tally, recounts...`);
+  const court = juryCourtAt(descriptor.contracts.juryCourt, provider);
+  let view = await readJuryCase(court, claimId);
+  for (let i = 0; view?.status !== "Decided"; i++) {
+    if (i > 300) throw new Error(`the jury of claim ${claimId} did not decide (${view?.status})`);
+    await sleep(1_000);
+    view = await readJuryCase(court, claimId);
+  }
+  say(
+    `the jury ${view.overturned ? "OVERTURNED" : "UPHELD"} the rejection: uphold ${view.upholdVotes}, overturn ${view.overturnVotes}, confirmed by the members`,
+  );
+  const recount = await recountCase(provider, descriptor, claimId, (cid) => fetchVerifiedBytes(gateway, cid, 2 ** 30));
+  say(
+    `recounted from the chain and IPFS alone: uphold ${recount.upholdVotes}, overturn ${recount.overturnVotes}: ${recount.matches ? "MATCHES" : "DOES NOT MATCH"} the tally on chain`,
+  );
+  const [juror, receipt] = [...receipts][0];
+  const check = await juror.checkProof(claimId, receipt);
+  say(`juror ${juror.address}: ballot ${check.honoured ? "INCLUDED, receipt honoured" : check.problem}`);
+  say(`try: npx aidproof jury recount ${claimId} --consortium ... --rpc ...`);
+  return !!recount.matches && !!check.honoured;
 }
 
 async function main(): Promise<void> {
@@ -124,6 +250,7 @@ async function main(): Promise<void> {
   // --- The members review, with their own keys, through their own RPC endpoint.
   const dataDir = process.env.AIDPROOF_DATA_DIR ?? "data";
   const keys = JSON.parse(readFileSync(join(dataDir, "keys.json"), "utf8")) as {
+    gateway: string;
     members: { name: string; validatorKey: string; encryptionKey: string }[];
   };
   const members = keys.members.map(
@@ -176,8 +303,10 @@ async function main(): Promise<void> {
     for (const m of [0, 2])
       await members[m].decide(b, { decision: "reject", amount: 0n, reason: reject, evidenceRoot: set.root });
     say(`\nclaim ${b} rejected 2-of-3 (${names[0]}, ${names[2]})`);
+    const jurors = await registerJurors(gateway, { rpcUrl: rpc, descriptor }, keys.gateway, JURORS, say);
     const disputed = await client.dispute(b);
     say(`its claimant disputed it: claim ${b} is ${disputed.state} (the member jury follows)`);
+    const voted = await vote(jurors, b, say);
 
     // --- The period's announcement: published by the gateway once the period closes, confirmed by the members.
     const provider = new JsonRpcProvider(rpc, undefined, { batchMaxCount: 1 });
@@ -204,8 +333,10 @@ async function main(): Promise<void> {
       );
       say(`try: npx aidproof announcements show ${period} --consortium ${descriptorFile} --rpc ${rpc}`);
       if (!ok) process.exitCode = 1;
+      if (!(await verdict(provider, descriptor, gateway, b, voted, say))) process.exitCode = 1;
     } finally {
       provider.destroy();
+      for (const j of jurors) j.destroy();
     }
   } finally {
     for (const m of members) m.destroy();

@@ -6,7 +6,7 @@ import { freePort } from "../../scripts/support/ports";
 import { cli, exited, rpcAnswers, run, startProcess } from "../support/processes";
 
 describe("npm start + npm run demo (end to end)", function () {
-  this.timeout(420_000);
+  this.timeout(600_000);
 
   it("brings the consortium up, runs the demo against it, stops on SIGTERM and restarts with proofs intact", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), "aidproof-e2e-"));
@@ -29,12 +29,15 @@ describe("npm start + npm run demo (end to end)", function () {
     try {
       const first = await startProcess("npm", ["start"], env, /npm run demo/);
       expect(first.output()).to.include(`http://127.0.0.1:${port}`);
-      const demo = await run("npm", ["run", "demo"], demoEnv, 240_000);
+      const demo = await run("npm", ["run", "demo"], demoEnv, 360_000);
       expect(demo.code, demo.stdout + demo.stderr).to.equal(0);
       expect(demo.stdout).to.match(/verified announcement\.txt .* alone, pinned to .*: VERIFIED/);
       expect(demo.stdout).to.match(/DECIDED 2-of-3, public reason bafkrei/);
       expect(demo.stdout).to.match(/claim \d+ is Disputed/);
       expect(demo.stdout).to.match(/entry VERIFIED against the root on chain/);
+      expect(demo.stdout).to.match(/the jury OVERTURNED the rejection: uphold \d+, overturn \d+/);
+      expect(demo.stdout).to.match(/MATCHES the tally on chain/);
+      expect(demo.stdout).to.match(/ballot INCLUDED, receipt honoured/);
       const bundle = /npx aidproof verify (\S+)/.exec(demo.stdout)![1];
 
       first.child.kill("SIGTERM");

@@ -52,9 +52,12 @@ export class JuryDb {
     this._ballot = this._db.prepare("SELECT * FROM ballots WHERE claim_id = ? AND round = ? AND juror = ?");
   }
 
-  /** Registers `entry`; a member's new key replaces its old one. False if the voter key is another member's. */
-  registerJuror(entry: PoolEntry, now: number): boolean {
-    return this._db.transaction(() => {
+  /**
+   * Durably registers `entry` (group commit); a member's new key replaces its old one. False if the
+   * voter key is another member's.
+   */
+  async registerJuror(entry: PoolEntry, now: number): Promise<boolean> {
+    return this._database.group.run(() => {
       const owner = this._db.prepare("SELECT member_hash FROM jurors WHERE voter = ?").get(entry.voter) as
         { member_hash: string } | undefined;
       if (owner && owner.member_hash !== entry.memberHash) return false;
@@ -66,7 +69,7 @@ export class JuryDb {
         .run(entry.voter, entry.memberHash, entry.qualifiedAt, entry.credential, now);
       this._jurorsVersion++;
       return true;
-    })();
+    });
   }
 
   /** Changes whenever a registration changes the jurors (restarts from 0 with the process). */

@@ -7,6 +7,9 @@ import {
   errorBody,
   evidenceFields,
   fileClaimBody,
+  jurorBody,
+  ballotBody,
+  jurorParams,
   listClaimsQuery,
   pageQuery,
   periodParams,
@@ -129,6 +132,43 @@ export function openApiDocument(version: string) {
         get: {
           summary: "Every published period announcement with its status on chain, newest first",
           responses: { "200": json("announcements"), ...errors(503) },
+        },
+      },
+      "/jury/jurors": {
+        post: {
+          summary:
+            "Register a juror's voting key with the platform's EIP-712 JurorCredential (signed by a GATEWAY holder); it joins the next juror pool",
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(jurorBody) } } },
+          responses: { "201": json("the registered entry"), ...errors(400, 409, 429, 503) },
+        },
+      },
+      "/jury/cases": {
+        get: {
+          summary: "Jury cases as the chain states them (no interim counts: none exist before the tally)",
+          responses: { "200": json("cases"), ...errors(503) },
+        },
+      },
+      "/jury/cases/{claimId}": {
+        get: {
+          summary: "A jury case: status, round, rules, ballot keys, deadline, pool and (once sealed) ballot-set CIDs",
+          parameters: parameters(claimIdParams, "path"),
+          responses: { "200": json("the case"), ...errors(400, 404, 503) },
+        },
+      },
+      "/jury/cases/{claimId}/ballots": {
+        post: {
+          summary:
+            "Submit a sealed, EIP-712-signed ballot; answers the gateway's signed receipt once the ballot is on disk. A higher sequence replaces the juror's earlier ballot",
+          parameters: parameters(claimIdParams, "path"),
+          requestBody: { required: true, content: { "application/json": { schema: jsonSchema(ballotBody) } } },
+          responses: { "201": json("the signed receipt"), ...errors(400, 401, 403, 404, 409, 429, 503) },
+        },
+      },
+      "/jury/cases/{claimId}/ballots/{juror}/proof": {
+        get: {
+          summary: "The juror's ballot in the sealed set with its Merkle proof (check it against the root on chain)",
+          parameters: parameters(jurorParams, "path"),
+          responses: { "200": json("leaf, proof, root, ballots CID"), ...errors(400, 404, 409, 503) },
         },
       },
       "/announcements/{period}": {

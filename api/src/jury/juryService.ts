@@ -80,7 +80,7 @@ export class JuryService {
     if (!(await onChain(() => this._chain.consortium.hasRole(ROLES.GATEWAY, issuer))))
       throw new DomainError("INVALID_CREDENTIAL", `the credential is signed by ${issuer}, not by the platform`);
     const normalized = { ...entry, voter: entry.voter.toLowerCase(), memberHash: entry.memberHash.toLowerCase() };
-    if (!this._db.registerJuror(normalized, Math.floor(Date.now() / 1000)))
+    if (!(await this._db.registerJuror(normalized, Math.floor(Date.now() / 1000))))
       throw new DomainError("VOTER_KEY_TAKEN", `voter ${entry.voter} is registered for another member`);
     return normalized;
   }
