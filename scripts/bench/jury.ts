@@ -147,7 +147,8 @@ async function partA(): Promise<ApiFigures> {
     AIDPROOF_RATE_LIMIT_PER_MINUTE: "100000000",
     AIDPROOF_LOG_LEVEL: "warn",
     AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS: "86400",
-    AIDPROOF_JURY_POOL_SECONDS: "5",
+    // One pool once the registrations are in (they take well under a minute), not one every few seconds.
+    AIDPROOF_JURY_POOL_SECONDS: "60",
     AIDPROOF_JURY_VOTING_SECONDS: String(VOTING_SECONDS),
     AIDPROOF_JURY_MIN_POOL_SIZE: String(pool),
     AIDPROOF_JURY_ROSTER_SIZE: String(pool - 1),

@@ -24,7 +24,8 @@ export class JuryCoordinator {
   private _running = false;
   private _loop: Promise<void> | undefined;
   private _lastPoolRoot: string | undefined;
-  private _lastPoolAt = 0;
+  /** The first pool, too, waits one interval: registrations arriving together make one pool, not many. */
+  private _lastPoolAt = Date.now();
   /** The registrations the last pool (or the check that found nothing new) was built from. */
   private _poolVersion = -1;
   /** Claims whose case is decided: nothing more to do. */
