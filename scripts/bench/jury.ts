@@ -8,7 +8,7 @@
  *     opened on worker threads, the ballot tree, the manifest stored in the embedded IPFS store, plus
  *     one anchoring transaction as measured in A) and one validator's recount from the stored
  *     manifest, with peak memory.
- *   npm run bench:jury          (API_BALLOTS=20000 BALLOTS=250000 CLIENTS=32 to change;
+ *   npm run bench:jury          (API_BALLOTS=20000 BALLOTS=250000 CLIENTS=128 to change: many jurors vote at once;
  *                                API_BALLOTS=400 BALLOTS=5000 is a quick run)
  */
 import { mkdtemp, rm } from "node:fs/promises";
@@ -37,7 +37,7 @@ import type { BallotJob } from "./juryWorker";
 
 const API_BALLOTS = Number(process.env.API_BALLOTS ?? 20_000);
 const BALLOTS = Number(process.env.BALLOTS ?? 250_000);
-const CLIENTS = Number(process.env.CLIENTS ?? 32);
+const CLIENTS = Number(process.env.CLIENTS ?? 128);
 const VOTING_SECONDS = Number(process.env.VOTING_SECONDS ?? Math.max(60, Math.ceil(API_BALLOTS / 200)));
 const THREADS = cpus().length;
 const WORKER = join(__dirname, "juryWorker.ts");

@@ -35,7 +35,14 @@ export interface BallotReceipt {
 interface ActiveCase {
   view: JuryCaseView;
   roster: Map<string, number>;
+}
+
+interface CachedCase {
+  /** What callers get: the last settled read while a refresh of a voting case runs, else the refresh. */
+  current: Promise<ActiveCase>;
+  settled?: ActiveCase;
   readAt: number;
+  refreshing: boolean;
 }
 
 /** How long a case's chain state is reused on the ballot path: its deadline and roster do not change. */
@@ -50,7 +57,7 @@ const CASE_TTL_MS = 2_000;
  */
 export class JuryService {
   private readonly _signatures: JurySignatures;
-  private readonly _active = new Map<string, ActiveCase>();
+  private readonly _active = new Map<string, CachedCase>();
   private readonly _pools = new Map<number, PoolManifest>();
   private readonly _gatewayKey: Buffer;
 
@@ -127,21 +134,46 @@ export class JuryService {
     return rosterOf(view, await this.pool(view.poolId));
   }
 
-  private async _activeCase(claimId: bigint): Promise<ActiveCase> {
+  /**
+   * The case as the ballot path needs it, read at most once per TTL: concurrent ballots share one
+   * read (and one roster derivation) instead of each hitting the chain when the cache expires.
+   */
+  private _activeCase(claimId: bigint): Promise<ActiveCase> {
     const key = claimId.toString();
     const cached = this._active.get(key);
-    if (cached && Date.now() - cached.readAt < CASE_TTL_MS) return cached;
+    if (cached && (cached.refreshing || Date.now() - cached.readAt < CASE_TTL_MS)) return cached.current;
+    const refreshing = this._readActiveCase(claimId, cached?.settled);
+    const entry: CachedCase = {
+      current:
+        cached?.settled && cached.settled.view.status === "Voting" ? Promise.resolve(cached.settled) : refreshing,
+      settled: cached?.settled,
+      readAt: cached?.readAt ?? 0,
+      refreshing: true,
+    };
+    this._active.set(key, entry);
+    refreshing.then(
+      (active) =>
+        this._active.set(key, {
+          current: Promise.resolve(active),
+          settled: active,
+          readAt: Date.now(),
+          refreshing: false,
+        }),
+      () => this._active.delete(key),
+    );
+    return cached?.settled ? entry.current : refreshing;
+  }
+
+  private async _readActiveCase(claimId: bigint, previous: ActiveCase | undefined): Promise<ActiveCase> {
     const view = await onChain(() => readJuryCase(this._chain.juryCourt, claimId));
     if (!view) throw new DomainError("JURY_CASE_NOT_FOUND", `claim ${claimId} has no jury case`);
     const roster =
-      cached && cached.view.round === view.round && cached.view.seed === view.seed
-        ? cached.roster
+      previous && previous.view.round === view.round && previous.view.seed === view.seed
+        ? previous.roster
         : view.status === "Voting"
           ? rosterOf(view, await this.pool(view.poolId))
           : new Map<string, number>();
-    const active = { view, roster, readAt: Date.now() };
-    this._active.set(key, active);
-    return active;
+    return { view, roster };
   }
 
   /** Accepts a ballot; resolves with the gateway's signed receipt once the ballot is on disk. */
