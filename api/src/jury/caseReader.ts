@@ -20,6 +20,11 @@ async function headOf(court: JuryCourt): Promise<number> {
 export const CASE_STATUS = ["None", "Drawing", "Voting", "Sealed", "Tallied", "Decided", "Inconclusive"] as const;
 export type CaseStatusName = (typeof CASE_STATUS)[number];
 
+/** Whether the round's ballot set is sealed on chain: only then can it be fetched, proven or counted. */
+export function ballotsSealed(view: { status: CaseStatusName }): boolean {
+  return ["Sealed", "Tallied", "Decided", "Inconclusive"].includes(view.status);
+}
+
 export interface JuryCaseView {
   claimId: string;
   status: CaseStatusName;

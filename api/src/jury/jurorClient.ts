@@ -7,7 +7,7 @@ import { gatewayJson, GatewayError, type ChainPin } from "../sdk/client";
 import { JurySignatures, signBallot, type JurorCredential } from "./ballot";
 import { sealChoice } from "./ballotKeys";
 import { BALLOT_LEAF_ENCODING, envelopeHash } from "./ballotSet";
-import { juryCourtAt, readJuryCase, type JuryCaseView } from "./caseReader";
+import { ballotsSealed, juryCourtAt, readJuryCase, type JuryCaseView } from "./caseReader";
 import type { BallotReceipt } from "./juryService";
 
 export const CHOICES = { uphold: 0, overturn: 1 } as const;
@@ -136,7 +136,7 @@ export class JurorClient {
    */
   async checkProof(claimId: bigint, receipt?: BallotReceipt): Promise<ProofCheck & { proof?: BallotProof }> {
     const view = await this.case(claimId);
-    if (!["Sealed", "Tallied", "Decided", "Inconclusive"].includes(view.status) || view.votingClosesAt === 0)
+    if (!ballotsSealed(view))
       throw new DomainError("BALLOTS_NOT_SEALED", `claim ${claimId}'s ballots are not sealed yet`);
     let proof: BallotProof;
     try {

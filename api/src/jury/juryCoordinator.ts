@@ -135,8 +135,13 @@ export class JuryCoordinator {
     if (view.status === "Sealed") return this._tally(view);
   }
 
+  /** The ballots the round's set holds: every juror's latest, received by the deadline. Seal and tally both count these. */
+  private _sealedSet(view: JuryCaseView) {
+    return this._juryDb.ballots(view.claimId, view.round).filter((b) => b.receivedAt <= view.votingClosesAt);
+  }
+
   private async _seal(view: JuryCaseView): Promise<void> {
-    const ballots = this._juryDb.ballots(view.claimId, view.round).filter((b) => b.receivedAt <= view.votingClosesAt);
+    const ballots = this._sealedSet(view);
     const manifest = encodeBallotSet({ claimId: view.claimId, round: view.round, keyCount: view.keyCount }, ballots);
     const { cid } = await this._store.put(manifest);
     const root = ballotSetRoot(ballots);
@@ -155,7 +160,7 @@ export class JuryCoordinator {
       (await this._jury.rosterFor(view)) ?? new Map(),
     );
     if (facts.revealed.length < view.keyThreshold) return; // the validators have not opened the set yet
-    const ballots = this._juryDb.ballots(view.claimId, view.round).filter((b) => b.receivedAt <= view.votingClosesAt);
+    const ballots = this._sealedSet(view);
     const count = await countBallotsParallel(ballots, facts);
     await this._chain.transact(
       () => this._chain.juryCourt.submitTally(view.claimId, count.upholdVotes, count.overturnVotes),

@@ -7,7 +7,15 @@ import type { EvidenceStore } from "../store/evidenceStore";
 import { JurySignatures, type ReceiptMessage } from "./ballot";
 import { envelopeLength } from "./ballotKeys";
 import { buildBallotTree, envelopeHash, type StoredBallot } from "./ballotSet";
-import { ballotsCid, parsePoolManifest, poolCid, readJuryCase, rosterOf, type JuryCaseView } from "./caseReader";
+import {
+  ballotsCid,
+  ballotsSealed,
+  parsePoolManifest,
+  poolCid,
+  readJuryCase,
+  rosterOf,
+  type JuryCaseView,
+} from "./caseReader";
 import type { PoolEntry, PoolManifest } from "./roster";
 import { ROLES } from "../chain/roles";
 
@@ -105,11 +113,10 @@ export class JuryService {
     const view = await onChain(() => readJuryCase(this._chain.juryCourt, claimId));
     if (!view) throw new DomainError("JURY_CASE_NOT_FOUND", `claim ${claimId} has no jury case`);
     const court = this._chain.juryCourt;
-    const sealed = ["Sealed", "Tallied", "Decided", "Inconclusive"].includes(view.status) && view.ballotCount >= 0;
     return {
       ...view,
       poolCid: await onChain(() => poolCid(court, view.poolId, this._deploymentBlock)),
-      ...(sealed && view.votingClosesAt > 0
+      ...(ballotsSealed(view)
         ? { ballotsCid: await onChain(() => ballotsCid(court, claimId, view.round, this._deploymentBlock)) }
         : {}),
     };

@@ -1,7 +1,16 @@
 import type { Provider } from "ethers";
 import type { ConsortiumDescriptor } from "../verify/descriptor";
 import { DomainError } from "../errors";
-import { ballotsCid, caseFacts, juryCourtAt, parsePoolManifest, poolCid, readJuryCase, rosterOf } from "./caseReader";
+import {
+  ballotsCid,
+  ballotsSealed,
+  caseFacts,
+  juryCourtAt,
+  parsePoolManifest,
+  poolCid,
+  readJuryCase,
+  rosterOf,
+} from "./caseReader";
 import { buildPoolTree } from "./roster";
 import { recountBallotSet, type Recount } from "./recount";
 
@@ -34,7 +43,7 @@ export async function recountCase(
   const court = juryCourtAt(descriptor.contracts.juryCourt, provider);
   const view = await readJuryCase(court, claimId);
   if (!view) throw new DomainError("JURY_CASE_NOT_FOUND", `claim ${claimId} has no jury case`);
-  if (!["Sealed", "Tallied", "Decided", "Inconclusive"].includes(view.status) || view.votingClosesAt === 0)
+  if (!ballotsSealed(view))
     throw new DomainError("BALLOTS_NOT_SEALED", `claim ${claimId}'s jury is ${view.status}: nothing sealed to count`);
   const pool = parsePoolManifest(await fetch(await poolCid(court, view.poolId, descriptor.deploymentBlock)));
   if (buildPoolTree(pool).root !== view.poolRoot)
