@@ -36,6 +36,8 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
     mapping(uint256 claimId => uint256 pausedTime) private _pausedTimeAtDecision;
     /// @dev Cumulative payouts by timestamp: any period's payouts are a difference of two lookups.
     Checkpoints.Trace208 private _paid;
+    /// @dev Cumulative count of claims paid, by timestamp: a period's per-member cap counts them.
+    Checkpoints.Trace208 private _paidClaims;
 
     constructor(
         IConsortium consortium_,
@@ -173,6 +175,7 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         _transition(claimId, ClaimState.Approved, ClaimState.Paid);
         c.paymentReference = paymentReference;
         _paid.push(uint48(block.timestamp), _paid.latest() + c.amountApproved);
+        _paidClaims.push(uint48(block.timestamp), _paidClaims.latest() + 1);
         emit ClaimPaid(claimId, c.amountApproved, paymentReference, msg.sender);
     }
 
@@ -198,9 +201,10 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
     }
 
     /// @inheritdoc IClaimRegistry
-    function paidBetween(uint48 from, uint48 to) external view returns (uint256) {
+    function paidBetween(uint48 from, uint48 to) external view returns (uint256 amount, uint256 claims) {
         if (to < from) revert ClaimRegistryInvalidRange(from, to);
-        return _paidBefore(to) - _paidBefore(from);
+        amount = _before(_paid, to) - _before(_paid, from);
+        claims = _before(_paidClaims, to) - _before(_paidClaims, from);
     }
 
     /// @inheritdoc IClaimRegistry
@@ -230,9 +234,9 @@ contract ClaimRegistry is IClaimRegistry, ConsortiumGated, EIP712, Nonces {
         emit ClaimStateChanged(claimId, ClaimState.None, ClaimState.Filed);
     }
 
-    /// @dev Payouts recorded at timestamps before `timestamp`.
-    function _paidBefore(uint48 timestamp) private view returns (uint256) {
-        return timestamp == 0 ? 0 : _paid.upperLookupRecent(timestamp - 1);
+    /// @dev A cumulative trace's value at timestamps before `timestamp`.
+    function _before(Checkpoints.Trace208 storage trace, uint48 timestamp) private view returns (uint256) {
+        return timestamp == 0 ? 0 : trace.upperLookupRecent(timestamp - 1);
     }
 
     function _requireExternallyOwned(address claimant) private view {

@@ -2,6 +2,7 @@ import { isAddress, isHexString } from "ethers";
 import { resolve } from "node:path";
 import { z } from "zod";
 import type { JuryRules } from "./jury/rules";
+import type { ChargeRules } from "./charges/rules";
 import { DomainError } from "./errors";
 
 const boolean = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
@@ -54,6 +55,9 @@ export const configSchema = z
     AIDPROOF_JURY_ROSTER_SIZE: z.coerce.number().int().min(1).default(150),
     AIDPROOF_JURY_MIN_POOL_SIZE: z.coerce.number().int().min(2).default(200),
     AIDPROOF_JURY_MIN_VALID_VOTES: z.coerce.number().int().min(1).default(50),
+    AIDPROOF_CHARGES: boolean.default(true),
+    AIDPROOF_CHARGE_CAP_PER_CLAIM: z.coerce.bigint().min(0n).default(10_000n),
+    AIDPROOF_MEMBER_WAITING_SECONDS: z.coerce.number().int().min(0).default(0),
     AIDPROOF_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   })
   .superRefine((c, ctx) => {
@@ -81,6 +85,8 @@ export interface ContractAddresses {
   claimRegistry: string;
   juryCourt: string;
   announcementRegistry: string;
+  membershipRegistry: string;
+  chargeRegistry: string;
 }
 
 export interface Config {
@@ -128,6 +134,10 @@ export interface Config {
   juryPoolIntervalMs: number;
   /** Jury rules of a local deployment: no qualification wait, short windows, a small roster. */
   juryRules: JuryRules;
+  /** Whether this gateway records membership batches and proposes each closed period's charges. */
+  runCharges: boolean;
+  /** Cost-sharing rules of a local deployment: a dev cap and no waiting period. */
+  chargeRules: ChargeRules;
   logLevel: RawConfig["AIDPROOF_LOG_LEVEL"];
 }
 
@@ -140,6 +150,8 @@ export const deploymentRecordSchema = z.object({
     claimRegistry: address,
     juryCourt: address,
     announcementRegistry: address,
+    membershipRegistry: address,
+    chargeRegistry: address,
   }),
 });
 
@@ -188,6 +200,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     announcementPeriodSeconds: c.AIDPROOF_ANNOUNCEMENT_PERIOD_SECONDS,
     runJury: c.AIDPROOF_JURY,
     juryPoolIntervalMs: c.AIDPROOF_JURY_POOL_SECONDS * 1000,
+    runCharges: c.AIDPROOF_CHARGES,
+    chargeRules: { capPerPaidClaim: c.AIDPROOF_CHARGE_CAP_PER_CLAIM, waitingSeconds: c.AIDPROOF_MEMBER_WAITING_SECONDS },
     juryRules: {
       qualificationSeconds: 0,
       votingSeconds: c.AIDPROOF_JURY_VOTING_SECONDS,

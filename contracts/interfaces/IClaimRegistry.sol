@@ -187,9 +187,9 @@ interface IClaimRegistry {
         bytes32 reasonHash
     ) external view returns (address[] memory);
 
-    /// @notice The sum of the payouts recorded at timestamps in [from, to): a period's payouts, which
-    /// its cost-sharing bill is built on.
-    function paidBetween(uint48 from, uint48 to) external view returns (uint256);
+    /// @notice The sum and the count of the payouts recorded at timestamps in [from, to): a period's
+    /// payouts, which its cost-sharing bill and per-member cap are built on.
+    function paidBetween(uint48 from, uint48 to) external view returns (uint256 amount, uint256 claims);
 
     /// @notice Seconds after a rejection during which the claimant may dispute.
     function disputeWindow() external view returns (uint256);

@@ -1,13 +1,18 @@
 import { PRODUCTION_JURY_RULES, type JuryRules } from "../../api/src/jury/rules";
 import { ROLES } from "../../api/src/chain/roles";
 import { getCreateAddress, type Signer } from "ethers";
+import { PRODUCTION_CHARGE_RULES, type ChargeRules } from "../../api/src/charges/rules";
 import {
   AnnouncementRegistry__factory,
+  ChargeRegistry__factory,
+  MembershipRegistry__factory,
   ClaimRegistry__factory,
   Consortium__factory,
   EvidenceRegistry__factory,
   JuryCourt__factory,
   type AnnouncementRegistry,
+  type ChargeRegistry,
+  type MembershipRegistry,
   type ClaimRegistry,
   type Consortium,
   type EvidenceRegistry,
@@ -32,6 +37,8 @@ export interface DeploymentConfig {
   announcementPeriodSeconds: number;
   /** The member jury's rules; production defaults when absent. */
   juryRules?: JuryRules;
+  /** Cost sharing's cap and waiting period; production defaults when absent. */
+  chargeRules?: ChargeRules;
 }
 
 export interface DeploymentAddresses {
@@ -40,6 +47,8 @@ export interface DeploymentAddresses {
   claimRegistry: string;
   juryCourt: string;
   announcementRegistry: string;
+  membershipRegistry: string;
+  chargeRegistry: string;
 }
 
 export interface Deployment {
@@ -48,6 +57,8 @@ export interface Deployment {
   claimRegistry: ClaimRegistry;
   juryCourt: JuryCourt;
   announcementRegistry: AnnouncementRegistry;
+  membershipRegistry: MembershipRegistry;
+  chargeRegistry: ChargeRegistry;
   addresses: DeploymentAddresses;
   chainId: bigint;
   /** First block that can hold AidProof events: where indexers start. */
@@ -55,7 +66,7 @@ export interface Deployment {
 }
 
 /**
- * Deploys the five contracts wired together. The consortium's constructor grants JURY_COURT to the
+ * Deploys the seven contracts wired together. The consortium's constructor grants JURY_COURT to the
  * jury court's address, predicted from the deployer's nonce, so no account ever holds an admin role.
  */
 export async function deployAidProof(deployer: Signer, config: DeploymentConfig): Promise<Deployment> {
@@ -89,7 +100,29 @@ export async function deployAidProof(deployer: Signer, config: DeploymentConfig)
     { nonce: firstNonce + 4 },
   );
 
-  const deployed = [consortium, evidenceRegistry, claimRegistry, juryCourt, announcementRegistry];
+  const membershipRegistry = await new MembershipRegistry__factory(deployer).deploy(consortium, {
+    nonce: firstNonce + 5,
+  });
+  const chargeRules = config.chargeRules ?? PRODUCTION_CHARGE_RULES;
+  const chargeRegistry = await new ChargeRegistry__factory(deployer).deploy(
+    consortium,
+    claimRegistry,
+    announcementRegistry,
+    membershipRegistry,
+    chargeRules.capPerPaidClaim,
+    chargeRules.waitingSeconds,
+    { nonce: firstNonce + 6 },
+  );
+
+  const deployed = [
+    consortium,
+    evidenceRegistry,
+    claimRegistry,
+    juryCourt,
+    announcementRegistry,
+    membershipRegistry,
+    chargeRegistry,
+  ];
   await Promise.all(deployed.map((c) => c.waitForDeployment()));
   const addresses: DeploymentAddresses = {
     consortium: await consortium.getAddress(),
@@ -97,6 +130,8 @@ export async function deployAidProof(deployer: Signer, config: DeploymentConfig)
     claimRegistry: await claimRegistry.getAddress(),
     juryCourt: await juryCourt.getAddress(),
     announcementRegistry: await announcementRegistry.getAddress(),
+    membershipRegistry: await membershipRegistry.getAddress(),
+    chargeRegistry: await chargeRegistry.getAddress(),
   };
   if (addresses.juryCourt !== juryCourtAddress) {
     throw new Error(`deployAidProof: jury court at ${addresses.juryCourt}, expected ${juryCourtAddress}`);
@@ -108,6 +143,8 @@ export async function deployAidProof(deployer: Signer, config: DeploymentConfig)
     claimRegistry,
     juryCourt,
     announcementRegistry,
+    membershipRegistry,
+    chargeRegistry,
     addresses,
     chainId,
     deploymentBlock,

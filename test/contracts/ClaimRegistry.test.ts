@@ -482,7 +482,7 @@ describe("ClaimRegistry", () => {
   });
 
   describe("paidBetween", () => {
-    it("sums the payouts recorded in a range of timestamps", async () => {
+    it("sums and counts the payouts recorded in a range of timestamps", async () => {
       const f = await loadFixture(deployAidProofFixture);
       const times: bigint[] = [];
       for (const amount of [100n, 250n]) {
@@ -496,10 +496,10 @@ describe("ClaimRegistry", () => {
         await time.increase(100);
       }
       const [first, second] = times;
-      expect(await f.claimRegistry.paidBetween(0, first)).to.equal(0);
-      expect(await f.claimRegistry.paidBetween(0, first + 1n)).to.equal(100);
-      expect(await f.claimRegistry.paidBetween(first + 1n, second + 1n)).to.equal(250);
-      expect(await f.claimRegistry.paidBetween(0, second + 1000n)).to.equal(350);
+      expect(await f.claimRegistry.paidBetween(0, first)).to.deep.equal([0n, 0n]);
+      expect(await f.claimRegistry.paidBetween(0, first + 1n)).to.deep.equal([100n, 1n]);
+      expect(await f.claimRegistry.paidBetween(first + 1n, second + 1n)).to.deep.equal([250n, 1n]);
+      expect(await f.claimRegistry.paidBetween(0, second + 1000n)).to.deep.equal([350n, 2n]);
       await expect(f.claimRegistry.paidBetween(second, first))
         .to.be.revertedWithCustomError(f.claimRegistry, "ClaimRegistryInvalidRange")
         .withArgs(second, first);

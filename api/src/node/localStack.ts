@@ -71,6 +71,7 @@ async function ensureDeployed(rpcUrl: string, keys: LocalKeys, config: Config, l
       disputeWindowSeconds: config.disputeWindowSeconds,
       announcementPeriodSeconds: config.announcementPeriodSeconds,
       juryRules: config.juryRules,
+      chargeRules: config.chargeRules,
     });
     const record: DeploymentRecord = {
       chainId: deployment.chainId.toString(),

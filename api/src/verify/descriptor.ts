@@ -22,6 +22,8 @@ export const consortiumDescriptorSchema = z.object({
     claimRegistry: address,
     juryCourt: address,
     announcementRegistry: address,
+    membershipRegistry: address,
+    chargeRegistry: address,
   }),
   /** A public RPC endpoint of the consortium's chain; any other endpoint of the same chain will do. */
   rpcUrl: z.url().optional(),

@@ -1,9 +1,11 @@
 import type { Provider } from "ethers";
 import {
   AnnouncementRegistry__factory,
+  ChargeRegistry__factory,
   ClaimRegistry__factory,
   EvidenceRegistry__factory,
   JuryCourt__factory,
+  MembershipRegistry__factory,
 } from "../../../typechain-types";
 import type { ConsortiumDescriptor } from "./descriptor";
 
@@ -29,13 +31,15 @@ export async function checkPin(provider: Provider, descriptor: ConsortiumDescrip
       return false; // no such contract there, or not one of ours
     }
   };
-  const [network, genesis, evidence, claims, jury, announcements] = await Promise.all([
+  const [network, genesis, evidence, claims, jury, announcements, membership, charges] = await Promise.all([
     provider.getNetwork(),
     provider.getBlock(0),
     governed(() => EvidenceRegistry__factory.connect(contracts.evidenceRegistry, provider).consortium()),
     governed(() => ClaimRegistry__factory.connect(contracts.claimRegistry, provider).consortium()),
     governed(() => JuryCourt__factory.connect(contracts.juryCourt, provider).consortium()),
     governed(() => AnnouncementRegistry__factory.connect(contracts.announcementRegistry, provider).consortium()),
+    governed(() => MembershipRegistry__factory.connect(contracts.membershipRegistry, provider).consortium()),
+    governed(() => ChargeRegistry__factory.connect(contracts.chargeRegistry, provider).consortium()),
   ]);
   return [
     {
@@ -48,7 +52,10 @@ export async function checkPin(provider: Provider, descriptor: ConsortiumDescrip
       ok: genesis?.hash === descriptor.genesisHash,
       detail: genesis?.hash ?? "none",
     },
-    { name: "the pinned Consortium governs the registries", ok: evidence && claims && jury && announcements },
+    {
+      name: "the pinned Consortium governs the registries",
+      ok: evidence && claims && jury && announcements && membership && charges,
+    },
   ];
 }
 
