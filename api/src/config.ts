@@ -201,7 +201,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     runJury: c.AIDPROOF_JURY,
     juryPoolIntervalMs: c.AIDPROOF_JURY_POOL_SECONDS * 1000,
     runCharges: c.AIDPROOF_CHARGES,
-    chargeRules: { capPerPaidClaim: c.AIDPROOF_CHARGE_CAP_PER_CLAIM, waitingSeconds: c.AIDPROOF_MEMBER_WAITING_SECONDS },
+    chargeRules: {
+      capPerPaidClaim: c.AIDPROOF_CHARGE_CAP_PER_CLAIM,
+      waitingSeconds: c.AIDPROOF_MEMBER_WAITING_SECONDS,
+    },
     juryRules: {
       qualificationSeconds: 0,
       votingSeconds: c.AIDPROOF_JURY_VOTING_SECONDS,
