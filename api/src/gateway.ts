@@ -26,6 +26,11 @@ import { Announcer } from "./announcements/announcer";
 import { JuryDb } from "./db/juryDb";
 import { JuryService } from "./jury/juryService";
 import { JuryCoordinator } from "./jury/juryCoordinator";
+import { MembershipDb } from "./db/membershipDb";
+import { BulkKeccak } from "./charges/hasher";
+import { MembershipLedger, type ChargeChain } from "./charges/periodDerivation";
+import { ChargeService } from "./charges/chargeService";
+import { ChargeCoordinator } from "./charges/chargeCoordinator";
 
 export interface GatewayChain {
   rpcUrl: string;
@@ -43,6 +48,8 @@ export interface Gateway {
   db: AidProofDb;
   jury: JuryService;
   juryDb: JuryDb;
+  charges: ChargeService;
+  membershipDb: MembershipDb;
   stop(): Promise<void>;
 }
 
@@ -124,8 +131,30 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     log.child({ component: "jury" }),
     config.juryPoolIntervalMs,
   );
+  const membershipDb = new MembershipDb(join(config.dataDir, "membership.sqlite"));
+  const chargeChain: ChargeChain = {
+    provider: chain.provider,
+    contracts: chainConfig.addresses,
+    deploymentBlock: chainConfig.deploymentBlock,
+    fetch: (cid) => readAll(store, cid),
+  };
+  const ledger = new MembershipLedger(chargeChain);
+  const keccak = await BulkKeccak.create();
+  const chargesDir = join(config.dataDir, "charges");
+  const charges = new ChargeService(chain, membershipDb, chargeChain, ledger, keccak, chargesDir);
+  const chargeCoordinator = new ChargeCoordinator(
+    chain,
+    membershipDb,
+    store,
+    chargeChain,
+    ledger,
+    keccak,
+    chargesDir,
+    log.child({ component: "charges" }),
+  );
   const app = createApp({
     jury,
+    charges,
     claims: new ClaimService(db, chain, reader, receipts, evidenceSets),
     reasons: new ReasonService(store),
     announcements: new AnnouncementService(chain, store, chainConfig.deploymentBlock),
@@ -150,6 +179,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
   finality.start();
   if (config.runAnnouncer) announcer.start();
   if (config.runJury) juryCoordinator.start();
+  if (config.runCharges) chargeCoordinator.start();
   const server = await serve(app, {
     host: config.host,
     port: config.port,
@@ -168,6 +198,8 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     db,
     jury,
     juryDb,
+    charges,
+    membershipDb,
     async stop() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
@@ -175,7 +207,14 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
       });
       if (
         !(await settledWithin(
-          Promise.all([batcher.stop(), indexer.stop(), finality.stop(), announcer.stop(), juryCoordinator.stop()]),
+          Promise.all([
+            batcher.stop(),
+            indexer.stop(),
+            finality.stop(),
+            announcer.stop(),
+            juryCoordinator.stop(),
+            chargeCoordinator.stop(),
+          ]),
           CHAIN_WORK_STOP_MS,
         ))
       )
@@ -184,6 +223,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
       await store.close();
       await db.close();
       await juryDb.close();
+      await membershipDb.close();
     },
   };
 }

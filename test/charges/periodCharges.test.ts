@@ -7,7 +7,12 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { BulkKeccak } from "../../api/src/charges/hasher";
 import { amountOf } from "../../api/src/charges/apportion";
 import { CHARGE_LEAF_ENCODING } from "../../api/src/charges/chargeTree";
-import { buildPeriodCharges, recountCharges, type ChargeManifest } from "../../api/src/charges/periodCharges";
+import {
+  EMPTY_ROOT,
+  buildPeriodCharges,
+  recountCharges,
+  type ChargeManifest,
+} from "../../api/src/charges/periodCharges";
 
 const PERIOD = 7n;
 const CHUNK = 1_000;
@@ -25,7 +30,7 @@ describe("periodCharges", () => {
 
   /** Builds a period of `n` random members in chunks of CHUNK; returns the build and the hashes. */
   async function build(n: number, total = 1_000_003n) {
-    const hashes = randomBytes(32 * n);
+    const hashes = sortedHashes(n);
     const batches = [hashes.subarray(0, 32 * 700), hashes.subarray(32 * 700)]; // arrivals cross chunk ends
     const built = await buildPeriodCharges(keccak, { period: PERIOD, total }, batches, dir, { chunkMembers: CHUNK });
     return { built, hashes };
@@ -45,12 +50,12 @@ describe("periodCharges", () => {
           `0x${hashes.subarray(32 * i, 32 * i + 32).toString("hex")}`,
           amountOf(built.apportionment, i),
         ];
-        const proof = built.tree.proof(i);
+        const proof = built.tree!.proof(i);
         expect(StandardMerkleTree.verify(built.manifest.root, [...CHARGE_LEAF_ENCODING], leaf, proof)).to.equal(true);
         const more = [leaf[0], leaf[1], (leaf[2] as bigint) + 1n];
         expect(StandardMerkleTree.verify(built.manifest.root, [...CHARGE_LEAF_ENCODING], more, proof)).to.equal(false);
       }
-      built.tree.close();
+      built.tree!.close();
     });
 
     it("has the root StandardMerkleTree gives the same leaves in a full tree", async () => {
@@ -63,14 +68,24 @@ describe("periodCharges", () => {
       expect(StandardMerkleTree.of(values, [...CHARGE_LEAF_ENCODING], { sortLeaves: false }).root).to.equal(
         built.manifest.root,
       );
-      built.tree.close();
+      built.tree!.close();
+    });
+
+    it("refuses members out of the ascending order, and builds a period without members", async () => {
+      const [a, b] = [sortedHashes(1), sortedHashes(1)].sort(Buffer.compare);
+      let error: unknown;
+      await buildPeriodCharges(keccak, { period: PERIOD, total: 5n }, [b, a], dir).catch((e: unknown) => (error = e));
+      expect(String(error)).to.match(/strictly ascending/);
+      const empty = await buildPeriodCharges(keccak, { period: PERIOD, total: 5n }, [], dir);
+      expect([empty.tree, empty.manifest.root, empty.apportionment.carry]).to.deep.equal([undefined, EMPTY_ROOT, 5n]);
+      expect(recountCharges(keccak, dir).ok).to.equal(true);
     });
   });
 
   describe("recountCharges", () => {
     it("recounts root, count and sum from the manifest", async () => {
       const { built } = await build(2_345);
-      built.tree.close();
+      built.tree!.close();
       const recount = recountCharges(keccak, dir);
       expect([recount.ok, recount.root, recount.memberCount, recount.charged]).to.deep.equal([
         true,
@@ -80,9 +95,9 @@ describe("periodCharges", () => {
       ]);
     });
 
-    it("fails a tampered member, a missing one, a duplicate and a wrong total", async () => {
+    it("fails a tampered member, a missing one, a duplicate, one out of order and a wrong total", async () => {
       const { built } = await build(2_345);
-      built.tree.close();
+      built.tree!.close();
       const chunk = join(dir, built.manifest.chunks[1].file);
       const original = await readFile(chunk);
       const tampered = Buffer.from(original);
@@ -112,12 +127,29 @@ describe("periodCharges", () => {
       );
       expect(recountCharges(keccak, dir).problems.join("; ")).to.match(/is listed twice/);
 
+      // Two members swapped: the order is the eligible set's, so it is refused.
+      const swapped = Buffer.from(original);
+      original.copy(swapped, 0, 32, 64);
+      original.copy(swapped, 32, 0, 32);
+      await writeFile(chunk, swapped);
+      await writeFile(
+        join(dir, "manifest.json"),
+        JSON.stringify({ ...m, chunks: m.chunks.map((c, i) => (i === 1 ? { ...c, sha256: sha(swapped) } : c)) }),
+      );
+      expect(recountCharges(keccak, dir).problems.join("; ")).to.match(/out of ascending order/);
+
       await writeFile(chunk, original);
       await writeFile(join(dir, "manifest.json"), JSON.stringify({ ...m, total: "1000004" }));
       expect(recountCharges(keccak, dir).problems.join("; ")).to.match(/do not sum to what is stated.*root/);
     });
   });
 });
+
+/** `n` random member hashes in the eligible set's ascending order. */
+function sortedHashes(n: number): Buffer {
+  const hashes = Array.from({ length: n }, () => randomBytes(32));
+  return Buffer.concat(hashes.sort(Buffer.compare));
+}
 
 function sha(bytes: Uint8Array): string {
   return createHash("sha256").update(bytes).digest("hex");

@@ -1,15 +1,19 @@
 import { Interface, JsonRpcProvider, NonceManager, Wallet, isError, type TransactionReceipt } from "ethers";
 import {
   AnnouncementRegistry__factory,
+  ChargeRegistry__factory,
   ClaimRegistry__factory,
   Consortium__factory,
   EvidenceRegistry__factory,
   JuryCourt__factory,
+  MembershipRegistry__factory,
   type AnnouncementRegistry,
+  type ChargeRegistry,
   type ClaimRegistry,
   type Consortium,
   type EvidenceRegistry,
   type JuryCourt,
+  type MembershipRegistry,
 } from "../../../typechain-types";
 import { decodeClaimResult, encodeClaimCall, type ClaimFields } from "./claimCall";
 import { SerialSender } from "./serialSender";
@@ -151,6 +155,8 @@ export class ChainAdapter {
   readonly claimRegistry: ClaimRegistry;
   readonly announcementRegistry: AnnouncementRegistry;
   readonly juryCourt: JuryCourt;
+  readonly membershipRegistry: MembershipRegistry;
+  readonly chargeRegistry: ChargeRegistry;
 
   constructor(
     rpcUrl: string,
@@ -173,6 +179,8 @@ export class ChainAdapter {
     this.claimRegistry = ClaimRegistry__factory.connect(addresses.claimRegistry, this.signer);
     this.announcementRegistry = AnnouncementRegistry__factory.connect(addresses.announcementRegistry, this.signer);
     this.juryCourt = JuryCourt__factory.connect(addresses.juryCourt, this.signer);
+    this.membershipRegistry = MembershipRegistry__factory.connect(addresses.membershipRegistry, this.signer);
+    this.chargeRegistry = ChargeRegistry__factory.connect(addresses.chargeRegistry, this.signer);
   }
 
   static async connect(rpcUrl: string, gatewayKey: string, addresses: ContractAddresses): Promise<ChainAdapter> {

@@ -139,6 +139,14 @@ export class ChargeTreeFile {
     return new ChargeTreeFile(fds, sizes);
   }
 
+  /** Opens a tree {@link ChargeTreeFile.build} wrote beside `leafPath` for `count` leaves. */
+  static open(leafPath: string, count: number): ChargeTreeFile {
+    const sizes = [count];
+    while (sizes[sizes.length - 1] > 1) sizes.push(Math.ceil(sizes[sizes.length - 1] / 2));
+    const fds = sizes.map((_, level) => openSync(level === 0 ? leafPath : `${leafPath}.level${level}`, "r"));
+    return new ChargeTreeFile(fds, sizes);
+  }
+
   get root(): string {
     return `0x${Buffer.from(this._node(this._fds.length - 1, 0)).toString("hex")}`;
   }

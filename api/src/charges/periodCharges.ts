@@ -29,15 +29,21 @@ export interface ChargeManifest {
   base: string;
   leafEncoding: string[];
   root: string;
-  /** The member chunks in order: each 32-byte member hashes, concatenated. */
-  chunks: { file: string; members: number; sha256: string }[];
+  /** The member chunks in order: each 32-byte member hashes, concatenated; `cid` once stored in IPFS. */
+  chunks: { file: string; members: number; sha256: string; cid?: string }[];
+  /** How many membership batches (the first ones on chain) the eligible set was derived from. */
+  membershipBatches?: number;
 }
 
 export interface BuiltCharges {
   manifest: ChargeManifest;
   apportionment: Apportionment;
-  tree: ChargeTreeFile;
+  /** Undefined for a period without members. */
+  tree: ChargeTreeFile | undefined;
 }
+
+/** The root anchored for a period without members: there is no tree. */
+export const EMPTY_ROOT = `0x${"00".repeat(32)}`;
 
 /** Builds a period's charges into `dir` (manifest.json, member chunks, tree levels). */
 export async function buildPeriodCharges(
@@ -52,9 +58,13 @@ export async function buildPeriodCharges(
   let count = 0;
   const chunks: ChargeManifest["chunks"] = [];
   const writer = new ChunkWriter(dir, chunks, options.chunkMembers ?? CHUNK_MEMBERS);
+  const order = new AscendingCheck();
   for await (const hashes of members) {
     if (hashes.length % WORD !== 0) throw new RangeError("member hashes come in 32-byte words");
     const n = hashes.length / WORD;
+    const broken = order.check(hashes);
+    if (broken !== undefined)
+      throw new RangeError(`member hashes must be strictly ascending (the eligible set's order): ${broken}`);
     if (count + n > prefixes.length) {
       const grown = new Float64Array(Math.max(2 * prefixes.length, count + n));
       grown.set(prefixes);
@@ -83,7 +93,7 @@ export async function buildPeriodCharges(
   }
   closeSync(leaves);
   reader.close();
-  const tree = ChargeTreeFile.build(keccak, leafPath, count);
+  const tree = count === 0 ? undefined : ChargeTreeFile.build(keccak, leafPath, count);
   const manifest: ChargeManifest = {
     version: 1,
     type: "aidproof/charges",
@@ -95,7 +105,7 @@ export async function buildPeriodCharges(
     carry: apportionment.carry.toString(),
     base: apportionment.base.toString(),
     leafEncoding: [...CHARGE_LEAF_ENCODING],
-    root: tree.root,
+    root: tree?.root ?? EMPTY_ROOT,
     chunks,
   };
   writeFileSync(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
@@ -131,21 +141,20 @@ export function recountCharges(
   const reader = new MemberReader(dir, manifest.chunks);
   const count = manifest.chunks.reduce((sum, c) => sum + c.members, 0);
   const prefixes = new Float64Array(count);
-  const memberPrefixes = new Float64Array(count);
+  const order = new AscendingCheck();
   let index = 0;
   let c = 0;
   for (const chunk of reader.chunks()) {
     if (createHash("sha256").update(chunk).digest("hex") !== manifest.chunks[c].sha256)
       problems.push(`chunk ${manifest.chunks[c].file} is not the one listed`);
+    const broken = order.check(chunk);
+    if (broken !== undefined && order.failures === 1) problems.push(broken);
     tieKeyPrefixes(keccak, period, chunk, prefixes, index);
-    for (let i = 0; i < chunk.length / WORD; i++) memberPrefixes[index + i] = prefix48(chunk, i * WORD);
     index += chunk.length / WORD;
     c++;
     onProgress({ members: index, of: count });
   }
   if (count !== manifest.memberCount) problems.push(`${count} members in the chunks, ${manifest.memberCount} stated`);
-  const duplicate = findDuplicate(memberPrefixes, (i) => reader.member(i));
-  if (duplicate !== undefined) problems.push(`member ${duplicate} is listed twice`);
 
   const bill: Bill = {
     period,
@@ -171,37 +180,36 @@ export function recountCharges(
   reader.close();
   if (sum !== apportionment.charged) problems.push("the shares do not sum to the charge");
   const computed = root.root();
-  const rootHex = computed ? `0x${Buffer.from(computed).toString("hex")}` : undefined;
+  const rootHex = computed ? `0x${Buffer.from(computed).toString("hex")}` : EMPTY_ROOT;
   if (rootHex !== manifest.root) problems.push(`the tree's root is ${rootHex}, the manifest says ${manifest.root}`);
   return { ok: problems.length === 0, problems, root: rootHex, memberCount: count, charged: sum };
 }
 
-function prefix48(bytes: Uint8Array, at: number): number {
-  return (
-    bytes[at] * 2 ** 40 +
-    bytes[at + 1] * 2 ** 32 +
-    ((bytes[at + 2] << 24) >>> 0) +
-    (bytes[at + 3] << 16) +
-    (bytes[at + 4] << 8) +
-    bytes[at + 5]
-  );
-}
+/**
+ * Checks member hashes arrive strictly ascending (the eligible set's canonical order, in which a
+ * member listed twice is two equal neighbours); says how the first break in each call breaks it.
+ */
+class AscendingCheck {
+  private _last: Buffer | undefined;
+  failures = 0;
 
-/** A member hash listed twice, if any: prefixes sorted natively, whole hashes compared where prefixes repeat. */
-function findDuplicate(prefixes: Float64Array, member: (i: number) => Uint8Array): string | undefined {
-  const sorted = Float64Array.from(prefixes).sort();
-  const repeated = new Set<number>();
-  for (let k = 1; k < sorted.length; k++) if (sorted[k] === sorted[k - 1]) repeated.add(sorted[k]);
-  if (repeated.size === 0) return undefined;
-  const groups = new Map<number, string[]>();
-  for (let i = 0; i < prefixes.length; i++) {
-    if (!repeated.has(prefixes[i])) continue;
-    const hex = `0x${Buffer.from(member(i)).toString("hex")}`;
-    const group = groups.get(prefixes[i]) ?? [];
-    if (group.includes(hex)) return hex;
-    groups.set(prefixes[i], [...group, hex]);
+  check(hashes: Uint8Array): string | undefined {
+    let problem: string | undefined;
+    let previous = this._last;
+    for (let at = 0; at < hashes.length; at += WORD) {
+      const hash = Buffer.from(hashes.buffer, hashes.byteOffset + at, WORD);
+      const order = previous === undefined ? 1 : Buffer.compare(hash, previous);
+      if (order <= 0 && problem === undefined) {
+        this.failures++;
+        const hex = `0x${hash.toString("hex")}`;
+        problem = order === 0 ? `member ${hex} is listed twice` : `member ${hex} is out of ascending order`;
+      }
+      previous = hash;
+    }
+    // A copy: the caller may reuse its buffer.
+    if (previous !== undefined) this._last = Buffer.from(previous);
+    return problem;
   }
-  return undefined;
 }
 
 class ChunkWriter {
@@ -245,7 +253,8 @@ class ChunkWriter {
   }
 }
 
-class MemberReader {
+/** Reads a period's member chunks: in order, or one member by index or by hash (binary search). */
+export class MemberReader {
   private readonly _fds: number[];
   /** Index of each chunk's first member. */
   private readonly _starts: number[];
@@ -273,6 +282,20 @@ class MemberReader {
     const bytes = Buffer.alloc(WORD);
     readSync(this._fds[c], bytes, 0, WORD, (index - this._starts[c]) * WORD);
     return bytes;
+  }
+
+  /** The index of `memberHash` in the (ascending) eligible set, or -1. */
+  indexOf(memberHash: Uint8Array): number {
+    let low = 0;
+    let high = this._starts.length === 0 ? 0 : this._starts[this._starts.length - 1] + this._chunks.at(-1)!.members;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      const order = Buffer.compare(Buffer.from(this.member(middle)), Buffer.from(memberHash));
+      if (order === 0) return middle;
+      if (order < 0) low = middle + 1;
+      else high = middle;
+    }
+    return -1;
   }
 
   close(): void {

@@ -14,6 +14,8 @@ import type { AnnouncementService } from "../announcements/announcementService";
 import { reasonsRouter } from "./routes/reasons";
 import { announcementsRouter } from "./routes/announcements";
 import { juryRouter } from "./routes/jury";
+import { chargesRouter } from "./routes/charges";
+import type { ChargeService } from "../charges/chargeService";
 import type { JuryService } from "../jury/juryService";
 import { createErrorHandler } from "./errorHandler";
 import { DOCS_PAGE, openApiDocument } from "./openapi";
@@ -34,6 +36,7 @@ export interface AppDependencies {
   reasons: ReasonService;
   announcements: AnnouncementService;
   jury: JuryService;
+  charges: ChargeService;
   store: EvidenceStore;
   chain: ChainAdapter;
   descriptor: ConsortiumDescriptor;
@@ -70,6 +73,8 @@ export function createApp(deps: AppDependencies): Express {
     });
     next();
   });
+  // Membership changes come in lists of up to 10,000: their route alone takes a larger body.
+  app.use("/members/changes", express.json({ limit: "1mb" }));
   app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   const writeLimit = rateLimit({
@@ -85,6 +90,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(reasonsRouter(deps.reasons, writeLimit));
   app.use(announcementsRouter(deps.announcements));
   app.use(juryRouter(deps.jury, writeLimit));
+  app.use(chargesRouter(deps.charges, writeLimit));
   app.use(batchesRouter(deps.batches));
   app.use(ipfsRouter(deps.store));
   app.use(consortiumRouter(deps.chain, deps.descriptor));

@@ -11,6 +11,9 @@ import {
   ballotBody,
   jurorParams,
   listClaimsQuery,
+  memberChargeParams,
+  memberChargeQuery,
+  membershipChangesBody,
   pageQuery,
   periodParams,
   receiptIdParams,
@@ -169,6 +172,32 @@ export function openApiDocument(version: string) {
           summary: "The juror's ballot in the sealed set with its Merkle proof (check it against the root on chain)",
           parameters: parameters(jurorParams, "path"),
           responses: { "200": json("leaf, proof, root, ballots CID"), ...errors(400, 404, 409, 503) },
+        },
+      },
+      "/members/changes": {
+        post: {
+          summary:
+            "Queue the platform's signed membership changes (joins and leaves of member hashes) for the next membership batch on chain",
+          requestBody: {
+            required: true,
+            content: { "application/json": { schema: jsonSchema(membershipChangesBody) } },
+          },
+          responses: { "202": json("accepted: durably queued"), ...errors(400, 401, 409, 413, 429, 503) },
+        },
+      },
+      "/charges/{period}": {
+        get: {
+          summary:
+            "A period's cost-sharing bill and charges as the chain has them (status, root, count, total, fee, carry)",
+          parameters: parameters(periodParams, "path"),
+          responses: { "200": json("the period's charges"), ...errors(400, 503) },
+        },
+      },
+      "/members/{memberHash}/charges": {
+        get: {
+          summary: "A member's charge in a period with its Merkle proof (check it against the root on chain)",
+          parameters: [...parameters(memberChargeParams, "path"), ...parameters(memberChargeQuery, "query")],
+          responses: { "200": json("amount, proof and the period's charges"), ...errors(400, 404, 502, 503) },
         },
       },
       "/announcements/{period}": {

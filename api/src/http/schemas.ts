@@ -120,3 +120,29 @@ export const ballotBody = z
   .strict();
 
 export const jurorParams = z.object({ claimId: uint256, juror: address });
+
+/** Most changes in one request: a 1 MB body. */
+export const MAX_MEMBERSHIP_CHANGES = 10_000;
+
+export const membershipChangesBody = z
+  .object({
+    sequence: uint256.describe("the platform's sequence: above the last accepted, so a replay is refused"),
+    changes: z
+      .array(
+        z
+          .object({
+            kind: z.enum(["join", "leave"]),
+            member: hex32.describe("salted hash of the platform's member id").transform((v) => v.toLowerCase()),
+          })
+          .strict(),
+      )
+      .min(1)
+      .max(MAX_MEMBERSHIP_CHANGES),
+    signature: signature.describe(
+      "EIP-712 MembershipChanges(sequence, changesHash) by a GATEWAY holder, on the MembershipRegistry's domain",
+    ),
+  })
+  .strict();
+
+export const memberChargeParams = z.object({ memberHash: hex32 });
+export const memberChargeQuery = z.object({ period: uint256 }).strict();

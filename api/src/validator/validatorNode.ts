@@ -34,6 +34,8 @@ import {
   type AnnouncementRegistry,
 } from "../../../typechain-types";
 import { JuryJudge } from "./juryJudge";
+import { ChargeJudge, chargeChainOf } from "./chargeJudge";
+import { ChargeRegistry__factory } from "../../../typechain-types";
 
 /** Fetches content by CID, verifying every block (the store, or a trustless gateway). */
 export type ContentFetcher = (cid: string) => AsyncIterable<Uint8Array>;
@@ -148,6 +150,7 @@ export class ValidatorNode {
   private readonly _announcementRegistry: AnnouncementRegistry;
   private readonly _announcementJudge: AnnouncementJudge;
   private readonly _jury: JuryJudge;
+  private readonly _charges: ChargeJudge;
   /** `claimant:nonce` of every item of every readable batch, mapped to where it was first anchored. */
   private readonly _nonces = new Map<string, { root: string; leaf: number }>();
   private readonly _timeline = new ClaimTimeline();
@@ -189,6 +192,21 @@ export class ValidatorNode {
       (cid, max) => this._bytes(cid, max),
       (send) => this._transact(send),
       _log.child({ component: "jury" }),
+      this._options.contentGiveUpMs,
+      this._options.maxManifestBytes,
+    );
+    this._charges = new ChargeJudge(
+      chargeChainOf(
+        this._provider,
+        _addresses,
+        _fromBlock,
+        (cid, max) => this._bytes(cid, max),
+        this._options.maxManifestBytes,
+      ),
+      ChargeRegistry__factory.connect(_addresses.chargeRegistry, this._signer),
+      (cid, max) => this._bytes(cid, max),
+      (send) => this._transact(send),
+      _log.child({ component: "charges" }),
       this._options.contentGiveUpMs,
       this._options.maxManifestBytes,
     );
@@ -243,6 +261,7 @@ export class ValidatorNode {
     await this._judgeQueue();
     await this._judgeAnnouncements();
     await this._jury.tick((await this.address).toLowerCase());
+    await this._charges.tick((await this.address).toLowerCase());
   }
 
   /** The chain is behind what this node saw (a reset or a rollback): forget it all and re-read. */

@@ -1,0 +1,163 @@
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { keccak256, toUtf8Bytes, type Provider } from "ethers";
+import type { ChargeRegistry } from "../../../typechain-types";
+import type { ContractAddresses } from "../config";
+import { inRanges } from "../evidence/evidenceSet";
+import { BulkKeccak } from "../charges/hasher";
+import type { ChargeManifest } from "../charges/periodCharges";
+import { derivePeriodCharges, MembershipLedger, type ChargeChain } from "../charges/periodDerivation";
+import type { Logger } from "../logger";
+
+const PENDING = 1;
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 30_000;
+
+export interface ChargeVerdict {
+  valid: boolean;
+  problems: string[];
+}
+
+/**
+ * A validator's judgment of each proposed period's charges: it derives the eligible set from the
+ * membership batches it holds and the charges from the bill on chain, then checks the proposal (root,
+ * member count) and the manifest behind its CID (every field, every member chunk) against its own.
+ * Content it cannot fetch for `giveUpMs` makes the proposal invalid.
+ */
+export class ChargeJudge {
+  private readonly _ledger: MembershipLedger;
+  private _keccak: BulkKeccak | undefined;
+  private _retry: { key: string; at: number; attempts: number; firstAt: number } | undefined;
+
+  constructor(
+    private readonly _source: ChargeChain,
+    private readonly _registry: ChargeRegistry,
+    private readonly _bytes: (cid: string, maxBytes: number) => Promise<Uint8Array>,
+    private readonly _transact: (send: () => Promise<{ hash: string }>) => Promise<void>,
+    private readonly _log: Logger,
+    private readonly _giveUpMs: number,
+    private readonly _maxManifestBytes: number,
+  ) {
+    this._ledger = new MembershipLedger(_source);
+  }
+
+  /** Judges the pending proposal of the next period, if this member has not yet. */
+  async tick(me: string): Promise<void> {
+    const period = await this._registry.nextPeriod();
+    const proposal = await this._registry.charges(period);
+    if (Number(proposal.status) !== PENDING) return;
+    const [valid, invalid] = await this._registry.attestations(period);
+    if ([...valid, ...invalid].some((v) => v.toLowerCase() === me)) return;
+    const key = `${period}:${proposal.publication}`;
+    if (this._retry?.key === key && Date.now() < this._retry.at) return;
+    try {
+      const verdict = await this.judge(period, proposal);
+      if (!verdict.valid)
+        this._log.warn({ period: period.toString(), problems: verdict.problems.slice(0, 10) }, "charges are invalid");
+      await this._transact(() => this._registry.attest(period, proposal.root, verdict.valid));
+      this._log.info({ period: period.toString(), valid: verdict.valid }, "charges attested");
+      this._retry = undefined;
+    } catch (error) {
+      const previous = this._retry?.key === key ? this._retry : { key, at: 0, attempts: 0, firstAt: Date.now() };
+      const attempts = previous.attempts + 1;
+      this._retry = { ...previous, attempts, at: Date.now() + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempts) };
+      if (Date.now() - previous.firstAt >= this._giveUpMs) {
+        await this._transact(() => this._registry.attest(period, proposal.root, false));
+        this._log.warn({ period: period.toString() }, "charges' content unavailable: attested invalid");
+        this._retry = undefined;
+        return;
+      }
+      throw error;
+    }
+  }
+
+  /** This member's verdict on `proposal`, derived from the chain and the membership batches alone. */
+  async judge(period: bigint, proposal: Awaited<ReturnType<ChargeRegistry["charges"]>>): Promise<ChargeVerdict> {
+    this._keccak ??= await BulkKeccak.create();
+    const dir = mkdtempSync(join(tmpdir(), "aidproof-charges-judge-"));
+    try {
+      const { built } = await derivePeriodCharges(
+        this._source,
+        this._ledger,
+        this._keccak,
+        period,
+        proposal.total,
+        dir,
+      );
+      built.tree?.close();
+      const own = built.manifest;
+      const problems: string[] = [];
+      if (own.root !== proposal.root.toLowerCase()) problems.push(`root ${proposal.root}, derived ${own.root}`);
+      if (BigInt(own.memberCount) !== proposal.memberCount)
+        problems.push(`${proposal.memberCount} members, ${own.memberCount} eligible`);
+      if (own.charged !== proposal.charged.toString())
+        problems.push(`charged ${proposal.charged}, derived ${own.charged}`);
+      problems.push(...(await this._checkManifest(period, proposal.manifestCidHash, own, dir)));
+      return { valid: problems.length === 0, problems };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** The proposed manifest against this member's own: every field, and every chunk's bytes behind its CID. */
+  private async _checkManifest(period: bigint, cidHash: string, own: ChargeManifest, dir: string): Promise<string[]> {
+    const logs = await inRanges(
+      this._source.deploymentBlock,
+      "latest",
+      (from, to) => this._registry.queryFilter(this._registry.filters.ChargesProposed(period), from, to),
+      await this._source.provider.getBlockNumber(),
+    );
+    const cid = logs.map((log) => log.args.manifestCid).findLast((c) => keccak256(toUtf8Bytes(c)) === cidHash);
+    if (!cid) return ["no proposal event names the anchored manifest CID"];
+    let theirs: ChargeManifest;
+    try {
+      theirs = JSON.parse(
+        Buffer.from(await this._bytes(cid, this._maxManifestBytes)).toString("utf8"),
+      ) as ChargeManifest;
+    } catch (error) {
+      if (error instanceof SyntaxError) return ["the manifest is not JSON"];
+      throw error;
+    }
+    const problems: string[] = [];
+    for (const field of [
+      "period",
+      "memberCount",
+      "total",
+      "cap",
+      "charged",
+      "carry",
+      "base",
+      "root",
+      "membershipBatches",
+    ] as const)
+      if (JSON.stringify(theirs[field]) !== JSON.stringify(own[field]))
+        problems.push(`manifest ${field} is ${JSON.stringify(theirs[field])}, derived ${JSON.stringify(own[field])}`);
+    if (!Array.isArray(theirs.chunks) || theirs.chunks.length !== own.chunks.length)
+      return [...problems, "the manifest lists other member chunks"];
+    for (const [i, chunk] of own.chunks.entries()) {
+      const listed = theirs.chunks[i];
+      if (listed.members !== chunk.members || listed.sha256 !== chunk.sha256 || typeof listed.cid !== "string") {
+        problems.push(`member chunk ${i} is not the derived one`);
+        continue;
+      }
+      const bytes = await this._bytes(listed.cid, chunk.members * 32);
+      const ownBytes = readFileSync(join(dir, chunk.file));
+      if (createHash("sha256").update(bytes).digest("hex") !== chunk.sha256 || !ownBytes.equals(Buffer.from(bytes)))
+        problems.push(`member chunk ${i}'s CID holds other members`);
+    }
+    return problems;
+  }
+}
+
+/** Wires a judge to a validator's chain and content. */
+export function chargeChainOf(
+  provider: Provider,
+  contracts: ContractAddresses,
+  deploymentBlock: number,
+  bytes: (cid: string, maxBytes: number) => Promise<Uint8Array>,
+  maxBatchBytes: number,
+): ChargeChain {
+  return { provider, contracts, deploymentBlock, fetch: (cid) => bytes(cid, maxBatchBytes) };
+}
