@@ -7,6 +7,8 @@
  * it, after 240 simulated members registered as jurors. The drawn jurors vote with sealed ballots;
  * the period's announcement is published, confirmed by the members and one entry verified; last,
  * the jury's verdict is awaited, recounted from the chain and IPFS alone, and one receipt checked.
+ * Cost sharing runs beside it: the platform enrols 100 members and the members set an 8% fee before
+ * the payout; last, the payout's period is charged to the members and one member's charge verified.
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -28,8 +30,16 @@ import { juryCourtAt, readJuryCase } from "../api/src/jury/caseReader";
 import type { BallotReceipt } from "../api/src/jury/juryService";
 import { recountCase } from "../api/src/jury/publicRecount";
 import { fetchVerifiedBytes } from "../api/src/store/gatewayClient";
+import { ChargeRegistry__factory, Consortium__factory, MembershipRegistry__factory } from "../typechain-types";
+import { membershipDomain, signMembershipChanges } from "../api/src/charges/membership";
+import { verifyChargeProof } from "../api/src/charges/chargeTree";
+import type { MemberChargeView } from "../api/src/charges/chargeService";
+import { ProposalAction, proposalParams } from "../api/src/chain/governance";
 
 const ASKED = 300_000n;
+/** Members sharing the costs in the demo, and the management fee the members set (basis points). */
+const MEMBERS = 100;
+const FEE_BPS = 800;
 
 function reason(claimId: string, decision: "approve" | "reject", approved: bigint, publicText: string): ReasonDocument {
   return {
@@ -179,6 +189,100 @@ async function verdict(
   return !!recount.matches && !!check.honoured;
 }
 
+/**
+ * The platform hands the gateway MEMBERS joins, signed with its (GATEWAY) key; the gateway records
+ * them on chain as a membership batch. A member is a salted hash of the platform's member id.
+ */
+async function joinMembers(
+  gateway: string,
+  provider: JsonRpcProvider,
+  descriptor: ConsortiumDescriptor,
+  platformKey: string,
+  say: (line: string) => void,
+): Promise<string[]> {
+  const members = Array.from({ length: MEMBERS }, (_, n) => id(`demo-salt:member-${n}`));
+  const changes = members.map((member) => ({ kind: "join" as const, member }));
+  const domain = membershipDomain(BigInt(descriptor.chainId), descriptor.contracts.membershipRegistry);
+  const sequence = BigInt(Date.now());
+  const signature = await signMembershipChanges(new Wallet(platformKey), domain, sequence, changes);
+  const response = await fetch(new URL("/members/changes", gateway), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ sequence: sequence.toString(), changes, signature }),
+  });
+  if (response.status !== 202)
+    throw new Error(`membership changes refused: HTTP ${response.status} ${await response.text()}`);
+  const registry = MembershipRegistry__factory.connect(descriptor.contracts.membershipRegistry, provider);
+  const before = await registry.batchCount();
+  for (let i = 0; (await registry.batchCount()) === before; i++) {
+    if (i > 120) throw new Error("the membership batch was not recorded");
+    await sleep(500);
+  }
+  say(
+    `\nthe platform enrolled ${MEMBERS} members (salted hashes of member ids), recorded on chain as a membership batch`,
+  );
+  return members;
+}
+
+/** Two of the three members set the management fee by a consortium proposal: the only way it changes. */
+async function setFee(
+  provider: JsonRpcProvider,
+  descriptor: ConsortiumDescriptor,
+  keys: { members: { name: string; validatorKey: string }[] },
+  say: (line: string) => void,
+): Promise<void> {
+  const [first, second] = keys.members.map((m) =>
+    Consortium__factory.connect(descriptor.contracts.consortium, new Wallet(m.validatorKey, provider)),
+  );
+  if ((await first.feeRate()) === BigInt(FEE_BPS)) return;
+  const deadline = (await provider.getBlock("latest"))!.timestamp + 3_600;
+  await (await first.propose(ProposalAction.SetFeeRate, proposalParams.feeRate(FEE_BPS), deadline)).wait();
+  const proposal = await first.proposalCount();
+  await (await second.approve(proposal)).wait();
+  await (await first.execute(proposal)).wait();
+  say(
+    `${keys.members[0].name} and ${keys.members[1].name} set the management fee to ${FEE_BPS / 100}% by proposal ${proposal}`,
+  );
+}
+
+/** Waits until the period of the payout is charged, then checks one member's charge against the chain. */
+async function memberCharge(
+  provider: JsonRpcProvider,
+  descriptor: ConsortiumDescriptor,
+  gateway: string,
+  payoutTx: string,
+  member: string,
+  say: (line: string) => void,
+): Promise<boolean> {
+  const periods = AnnouncementRegistry__factory.connect(descriptor.contracts.announcementRegistry, provider);
+  const charges = ChargeRegistry__factory.connect(descriptor.contracts.chargeRegistry, provider);
+  const paidIn = (await provider.getTransactionReceipt(payoutTx))!.blockNumber;
+  const period = await periods.periodOf((await provider.getBlock(paidIn))!.timestamp);
+  say(`\nwaiting for period ${period}'s charges (its payout + fee over the members) to be proposed and confirmed...`);
+  for (let i = 0; (await charges.nextPeriod()) <= period; i++) {
+    if (i > 300) throw new Error(`period ${period}'s charges were not confirmed`);
+    await sleep(1_000);
+  }
+  const anchored = await charges.charges(period);
+  const response = await fetch(new URL(`/members/${member}/charges?period=${period}`, gateway));
+  const charge = (await response.json()) as MemberChargeView;
+  const ok =
+    response.ok &&
+    verifyChargeProof(anchored.root, {
+      period,
+      memberHash: member,
+      amount: BigInt(charge.amount),
+      proof: charge.proof,
+    });
+  say(
+    `period ${period}: bill ${anchored.total} (payouts + ${anchored.fee} fee) over ${anchored.memberCount} members, ` +
+      `${anchored.charged} charged, ${anchored.carriedOut} carried; confirmed by the members`,
+  );
+  say(`member ${member} pays ${charge.amount}: ${ok ? "VERIFIED" : "NOT VERIFIED"} against the root on chain`);
+  say(`try: npx aidproof charges show ${member} --period ${period} --consortium ... --rpc ...`);
+  return ok;
+}
+
 async function main(): Promise<void> {
   const gateway = process.env.AIDPROOF_GATEWAY_URL ?? "http://127.0.0.1:8080";
   const rpc = process.env.AIDPROOF_CLIENT_RPC_URL ?? "http://127.0.0.1:8545";
@@ -264,6 +368,11 @@ async function main(): Promise<void> {
       }),
   );
   const names = keys.members.map((m) => m.name);
+  const chainReader = new JsonRpcProvider(rpc, undefined, { batchMaxCount: 1 });
+  const enrolled = await joinMembers(gateway, chainReader, descriptor, keys.gateway, say);
+  await setFee(chainReader, descriptor, keys, say);
+  chainReader.destroy();
+  let payoutTx = "";
   try {
     const a = BigInt(claimId);
     await members[0].startReview(a);
@@ -284,7 +393,7 @@ async function main(): Promise<void> {
         `${names[m]} endorsed: approve ${ASKED}${e.decided ? ` -> DECIDED 2-of-3, public reason ${e.reasonCid}` : ""}`,
       );
     }
-    await members[2].recordPayout(a, "DEMO-BANK-0001");
+    payoutTx = await members[2].recordPayout(a, "DEMO-BANK-0001");
     say(`${names[2]} recorded the payout, reference DEMO-BANK-0001`);
 
     const { claimId: second } = await client.createClaim({
@@ -334,6 +443,7 @@ async function main(): Promise<void> {
       say(`try: npx aidproof announcements show ${period} --consortium ${descriptorFile} --rpc ${rpc}`);
       if (!ok) process.exitCode = 1;
       if (!(await verdict(provider, descriptor, gateway, b, voted, say))) process.exitCode = 1;
+      if (!(await memberCharge(provider, descriptor, gateway, payoutTx, enrolled[7], say))) process.exitCode = 1;
     } finally {
       provider.destroy();
       for (const j of jurors) j.destroy();

@@ -1,5 +1,5 @@
 import { expect } from "chai";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider, Wallet, hexlify, randomBytes, toQuantity, type Signer } from "ethers";
@@ -23,6 +23,7 @@ import { startTestStack, type TestStack } from "../support/stack";
 import { chainPin } from "../support/evidence";
 import { decideClaim, memberReviewer } from "../support/review";
 import { waitFor } from "../support/jury";
+import { cli } from "../support/processes";
 
 const PERIOD = 3_600;
 /** Over 29 members: 3,448 each and 11 of them one fen more. */
@@ -272,6 +273,38 @@ describe("cost sharing (real stack: gateway, validators, chain, store)", functio
         before.body.amount,
         before.body.proof,
       ]);
+    });
+
+    it("are shown, verified and recounted by the CLI against the chain alone (spawned aidproof)", async () => {
+      const env = {
+        AIDPROOF_GATEWAY_URL: stack.gateway.url,
+        AIDPROOF_CLIENT_RPC_URL: stack.rpcUrl,
+        AIDPROOF_CONSORTIUM: stack.config.descriptorFile,
+      };
+      const saved = join(workDir, "charge.json");
+      const shown = await cli(["charges", "show", eligible[3], "--period", "0", "--out", saved], env);
+      expect(shown.code, shown.stderr).to.equal(0);
+      expect(shown.stdout).to.match(
+        /pays 344[89]\n.*bill 100003 \(fee 0\) over 29 members[\s\S]*VERIFIED against the root on chain \(confirmed/,
+      );
+      expect(
+        (await cli(["charges", "verify", saved], { ...env, AIDPROOF_GATEWAY_URL: "http://127.0.0.1:9" })).code,
+      ).to.equal(0);
+
+      const charge = JSON.parse(await readFile(saved, "utf8")) as MemberChargeView;
+      await writeFile(saved, JSON.stringify({ ...charge, amount: (BigInt(charge.amount) - 1n).toString() }));
+      const tampered = await cli(["charges", "verify", saved], env);
+      expect(tampered.code).to.equal(1);
+      expect(tampered.stdout).to.match(/NOT VERIFIED/);
+
+      const recount = await cli(["charges", "recount", "0"], env);
+      expect(recount.code, recount.stderr).to.equal(0);
+      expect(recount.stdout).to.match(
+        /period 0 \(confirmed\): 29 members, bill 100003, 100003 charged, 0 carried, root 0x[0-9a-f]{64}: MATCH/,
+      );
+      expect(recount.stderr).to.match(/100% \(29 of 29 members\)/);
+      expect((await cli(["charges", "recount", "1"], env)).code).to.equal(4); // not yet proposed
+      expect((await cli(["charges", "show", "0x12", "--period", "0"], env)).code).to.equal(2);
     });
   });
 });

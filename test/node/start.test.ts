@@ -38,6 +38,11 @@ describe("npm start + npm run demo (end to end)", function () {
       expect(demo.stdout).to.match(/the jury OVERTURNED the rejection: uphold \d+, overturn \d+/);
       expect(demo.stdout).to.match(/MATCHES the tally on chain/);
       expect(demo.stdout).to.match(/ballot INCLUDED, receipt honoured/);
+      expect(demo.stdout).to.match(/set the management fee to 8% by proposal/);
+      expect(demo.stdout).to.match(
+        /period \d+: bill 324000 \(payouts \+ 24000 fee\) over 100 members, 324000 charged, 0 carried/,
+      );
+      expect(demo.stdout).to.match(/member 0x[0-9a-f]{64} pays 324\d: VERIFIED against the root on chain/);
       const bundle = /npx aidproof verify (\S+)/.exec(demo.stdout)![1];
 
       first.child.kill("SIGTERM");

@@ -2,6 +2,7 @@ import type { ChainAdapter } from "../chain/chainAdapter";
 import type { EvidenceStore } from "../store/evidenceStore";
 import type { Logger } from "../logger";
 import { announcementRoot, deriveAnnouncement, type AnnouncementSource } from "./announcement";
+import { PollLoop } from "../node/pollLoop";
 
 const PENDING = 1;
 const CONFIRMED = 2;
@@ -17,8 +18,7 @@ const RETRY_MAX_MS = 5 * 60_000;
  * that waited a whole period for its quorum is published again.
  */
 export class Announcer {
-  private _running = false;
-  private _loop: Promise<void> | undefined;
+  private _poll: PollLoop | undefined;
   /** Periods below this one are confirmed. */
   private _firstOpen = 0n;
   /** Periods that failed: when to try again. */
@@ -35,22 +35,17 @@ export class Announcer {
   ) {}
 
   start(): void {
-    this._running = true;
-    this._loop = (async () => {
-      while (this._running) {
-        try {
-          await this.announceClosedPeriods();
-        } catch (error) {
-          this._log.warn({ err: error instanceof Error ? error.message : error }, "announcer round failed; retrying");
-        }
-        await new Promise((resolve) => setTimeout(resolve, this._pollMs));
-      }
-    })();
+    this._poll = new PollLoop(
+      () => this.announceClosedPeriods(),
+      this._pollMs,
+      (error) =>
+        this._log.warn({ err: error instanceof Error ? error.message : error }, "announcer round failed; retrying"),
+    );
+    this._poll.start();
   }
 
   async stop(): Promise<void> {
-    this._running = false;
-    await this._loop;
+    await this._poll?.stop();
   }
 
   /**

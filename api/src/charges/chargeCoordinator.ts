@@ -8,6 +8,7 @@ import type { Logger } from "../logger";
 import type { BulkKeccak } from "./hasher";
 import { countKinds, encodeMembershipBatch } from "./membership";
 import { derivePeriodCharges, type ChargeChain, type MembershipLedger } from "./periodDerivation";
+import { PollLoop } from "../node/pollLoop";
 
 /** Changes per membership batch: a 3.3 MB file at most. */
 const BATCH_CHANGES = 100_000;
@@ -20,8 +21,7 @@ const STATUS = { None: 0, Pending: 1, Confirmed: 2, Rejected: 3 };
  * and confirm or reject; the chain refuses a bill or a membership cutoff it does not compute itself.
  */
 export class ChargeCoordinator {
-  private _running = false;
-  private _loop: Promise<void> | undefined;
+  private _poll: PollLoop | undefined;
 
   constructor(
     private readonly _chain: ChainAdapter,
@@ -36,22 +36,17 @@ export class ChargeCoordinator {
   ) {}
 
   start(): void {
-    this._running = true;
-    this._loop = (async () => {
-      while (this._running) {
-        try {
-          await this.tick();
-        } catch (error) {
-          this._log.warn({ err: error instanceof Error ? error.message : error }, "charges round failed; retrying");
-        }
-        await new Promise((resolve) => setTimeout(resolve, this._pollMs));
-      }
-    })();
+    this._poll = new PollLoop(
+      () => this.tick(),
+      this._pollMs,
+      (error) =>
+        this._log.warn({ err: error instanceof Error ? error.message : error }, "charges round failed; retrying"),
+    );
+    this._poll.start();
   }
 
   async stop(): Promise<void> {
-    this._running = false;
-    await this._loop;
+    await this._poll?.stop();
   }
 
   async tick(): Promise<void> {

@@ -3,6 +3,7 @@ import { claimRowOf, type AidProofDb } from "../db/database";
 import { eventArgs } from "../verify/timeline";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import type { Logger } from "../logger";
+import { PollLoop } from "../node/pollLoop";
 
 const CURSOR = "indexer";
 const MAX_RANGE = 2_000;
@@ -13,8 +14,7 @@ const MAX_RANGE = 2_000;
  * deployment block.
  */
 export class Indexer {
-  private _running = false;
-  private _loop: Promise<void> | undefined;
+  private _poll: PollLoop | undefined;
 
   constructor(
     private readonly _db: AidProofDb,
@@ -25,22 +25,17 @@ export class Indexer {
   ) {}
 
   start(): void {
-    this._running = true;
-    this._loop = (async () => {
-      while (this._running) {
-        try {
-          await this.syncOnce();
-        } catch (error) {
-          this._log.warn({ err: error instanceof Error ? error.message : error }, "indexer sync failed; retrying");
-        }
-        await new Promise((resolve) => setTimeout(resolve, this._pollMs));
-      }
-    })();
+    this._poll = new PollLoop(
+      () => this.syncOnce(),
+      this._pollMs,
+      (error) =>
+        this._log.warn({ err: error instanceof Error ? error.message : error }, "indexer sync failed; retrying"),
+    );
+    this._poll.start();
   }
 
   async stop(): Promise<void> {
-    this._running = false;
-    await this._loop;
+    await this._poll?.stop();
   }
 
   async rebuild(): Promise<void> {

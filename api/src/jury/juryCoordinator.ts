@@ -8,6 +8,7 @@ import { caseFacts, type JuryCaseView } from "./caseReader";
 import { countBallotsParallel } from "./recount";
 import { buildPoolTree, poolManifest } from "./roster";
 import type { JuryService } from "./juryService";
+import { PollLoop } from "../node/pollLoop";
 
 const DISPUTED = 5;
 /** Seconds past the deadline before sealing: a ballot acknowledged at the deadline is on disk by then. */
@@ -21,8 +22,7 @@ const SEAL_MARGIN_SECONDS = 3;
  * (or, for pool and tally, checked by the validators), so a gateway that stops only delays a case.
  */
 export class JuryCoordinator {
-  private _running = false;
-  private _loop: Promise<void> | undefined;
+  private _poll: PollLoop | undefined;
   private _lastPoolRoot: string | undefined;
   /** The first pool, too, waits one interval: registrations arriving together make one pool, not many. */
   private _lastPoolAt = Date.now();
@@ -43,22 +43,16 @@ export class JuryCoordinator {
   ) {}
 
   start(): void {
-    this._running = true;
-    this._loop = (async () => {
-      while (this._running) {
-        try {
-          await this.tick();
-        } catch (error) {
-          this._log.warn({ err: error instanceof Error ? error.message : error }, "jury round failed; retrying");
-        }
-        await new Promise((resolve) => setTimeout(resolve, this._pollMs));
-      }
-    })();
+    this._poll = new PollLoop(
+      () => this.tick(),
+      this._pollMs,
+      (error) => this._log.warn({ err: error instanceof Error ? error.message : error }, "jury round failed; retrying"),
+    );
+    this._poll.start();
   }
 
   async stop(): Promise<void> {
-    this._running = false;
-    await this._loop;
+    await this._poll?.stop();
   }
 
   async tick(): Promise<void> {

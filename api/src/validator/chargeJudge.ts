@@ -2,9 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keccak256, toUtf8Bytes, type Provider } from "ethers";
+import { keccak256, toUtf8Bytes } from "ethers";
 import type { ChargeRegistry } from "../../../typechain-types";
-import type { ContractAddresses } from "../config";
 import { inRanges } from "../evidence/evidenceSet";
 import { BulkKeccak } from "../charges/hasher";
 import type { ChargeManifest } from "../charges/periodCharges";
@@ -149,15 +148,4 @@ export class ChargeJudge {
     }
     return problems;
   }
-}
-
-/** Wires a judge to a validator's chain and content. */
-export function chargeChainOf(
-  provider: Provider,
-  contracts: ContractAddresses,
-  deploymentBlock: number,
-  bytes: (cid: string, maxBytes: number) => Promise<Uint8Array>,
-  maxBatchBytes: number,
-): ChargeChain {
-  return { provider, contracts, deploymentBlock, fetch: (cid) => bytes(cid, maxBatchBytes) };
 }

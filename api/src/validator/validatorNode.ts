@@ -34,7 +34,8 @@ import {
   type AnnouncementRegistry,
 } from "../../../typechain-types";
 import { JuryJudge } from "./juryJudge";
-import { ChargeJudge, chargeChainOf } from "./chargeJudge";
+import { PollLoop } from "../node/pollLoop";
+import { ChargeJudge } from "./chargeJudge";
 import { ChargeRegistry__factory } from "../../../typechain-types";
 
 /** Fetches content by CID, verifying every block (the store, or a trustless gateway). */
@@ -138,8 +139,7 @@ export class ValidatorNode {
   private readonly _claims: ClaimRegistry;
   private readonly _signatures: EvidenceSignatureVerifier;
   private readonly _options: Required<Omit<ValidatorOptions, "encryptionKey">> & { encryptionKey?: string };
-  private _running = false;
-  private _loop: Promise<void> | undefined;
+  private _poll: PollLoop | undefined;
   private _cursor: number;
   /** The hash of the cursor's block: a different one means the chain was rolled back or reorganized. */
   private _cursorHash: string | undefined;
@@ -196,13 +196,12 @@ export class ValidatorNode {
       this._options.maxManifestBytes,
     );
     this._charges = new ChargeJudge(
-      chargeChainOf(
-        this._provider,
-        _addresses,
-        _fromBlock,
-        (cid, max) => this._bytes(cid, max),
-        this._options.maxManifestBytes,
-      ),
+      {
+        provider: this._provider,
+        contracts: _addresses,
+        deploymentBlock: _fromBlock,
+        fetch: (cid) => this._bytes(cid, this._options.maxManifestBytes),
+      },
       ChargeRegistry__factory.connect(_addresses.chargeRegistry, this._signer),
       (cid, max) => this._bytes(cid, max),
       (send) => this._transact(send),
@@ -218,22 +217,17 @@ export class ValidatorNode {
   }
 
   start(): void {
-    this._running = true;
-    this._loop = (async () => {
-      while (this._running) {
-        try {
-          await this.processNewBatches();
-        } catch (error) {
-          this._log.warn({ err: error instanceof Error ? error.message : error }, "validator round failed; retrying");
-        }
-        await new Promise((resolve) => setTimeout(resolve, this._options.pollMs));
-      }
-    })();
+    this._poll = new PollLoop(
+      () => this.processNewBatches(),
+      this._options.pollMs,
+      (error) =>
+        this._log.warn({ err: error instanceof Error ? error.message : error }, "validator round failed; retrying"),
+    );
+    this._poll.start();
   }
 
   async stop(): Promise<void> {
-    this._running = false;
-    await this._loop;
+    await this._poll?.stop();
     this._provider.destroy();
   }
 
