@@ -32,7 +32,7 @@ import { recountCase } from "../api/src/jury/publicRecount";
 import { fetchVerifiedBytes } from "../api/src/store/gatewayClient";
 import { ChargeRegistry__factory, Consortium__factory, MembershipRegistry__factory } from "../typechain-types";
 import { membershipDomain, signMembershipChanges } from "../api/src/charges/membership";
-import { verifyChargeProof } from "../api/src/charges/chargeTree";
+import { verifyChargeProof } from "../api/src/verify/charges";
 import type { MemberChargeView } from "../api/src/charges/chargeService";
 import { ProposalAction, proposalParams } from "../api/src/chain/governance";
 

@@ -7,6 +7,7 @@ import { JsonRpcProvider } from "ethers";
 import { parseDescriptor, type ConsortiumDescriptor } from "../api/src/verify/descriptor";
 import { verifyEvidenceBundle, type Verification } from "../api/src/verify/evidence";
 import { claimTimeline, type TimelineEntry } from "../api/src/verify/timeline";
+import { readPeriodBill, verifyChargeProof, type PeriodBill } from "../api/src/verify/charges";
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const rpcInput = $<HTMLInputElement>("rpc");
@@ -14,6 +15,7 @@ const bundleInput = $<HTMLInputElement>("bundle");
 const fileInput = $<HTMLInputElement>("file");
 const result = $<HTMLDivElement>("result");
 const timelineBox = $<HTMLDivElement>("timeline");
+const chargeBox = $<HTMLDivElement>("charge");
 let descriptor: ConsortiumDescriptor | undefined;
 let dropped: { bundle?: File; file?: File } = {};
 
@@ -144,6 +146,69 @@ async function showClaim(claimId: string): Promise<void> {
   }
 }
 
+function renderBill(bill: PeriodBill): HTMLElement[] {
+  const paid = el("table");
+  for (const p of bill.paid) {
+    const row = document.createElement("tr");
+    row.append(el("td", when(p.time)), el("td", `claim ${p.claimId}`), el("td", `paid ${p.amount}`));
+    paid.append(row);
+  }
+  return [
+    el("h3", `Period ${bill.period}: ${when(bill.start)} – ${when(bill.end)}, ${bill.status} on chain`),
+    el(
+      "p",
+      `Bill ${bill.total} (claims paid + fee ${bill.fee} + carried from the period before) over ${bill.memberCount} members: ` +
+        `${bill.charged} charged, ${bill.carriedOut} carried to the next period.`,
+    ),
+    el("h3", `Claims paid in the period (${bill.paid.length})`),
+    paid,
+  ];
+}
+
+/** A member's charge: the bill from the chain, the amount and proof from the gateway, checked against the chain's root. */
+async function showCharge(period: string, member: string): Promise<void> {
+  if (!descriptor || !/^\d+$/.test(period) || !/^0x[0-9a-fA-F]{64}$/.test(member)) {
+    chargeBox.replaceChildren(el("p", "Give a member hash (0x and 64 hex digits) and a period number."));
+    return;
+  }
+  chargeBox.replaceChildren(el("p", "Reading the chain…"));
+  const provider = new JsonRpcProvider(rpcInput.value, undefined, { batchMaxCount: 1 });
+  try {
+    const bill = await readPeriodBill(provider, descriptor, BigInt(period));
+    if (bill.status !== "confirmed" && bill.status !== "pending") {
+      chargeBox.replaceChildren(
+        el("p", `Period ${period} has no charges on chain (${bill.status}).`, "verdict pending"),
+      );
+      return;
+    }
+    const response = await fetch(`../members/${member}/charges?period=${period}`);
+    const served = (await response.json()) as { amount?: string; proof?: string[]; error?: { message: string } };
+    if (!response.ok || typeof served.amount !== "string" || !Array.isArray(served.proof)) {
+      chargeBox.replaceChildren(
+        el("p", served.error?.message ?? `HTTP ${response.status}`, "verdict fail"),
+        ...renderBill(bill),
+      );
+      return;
+    }
+    const ok = verifyChargeProof(bill.root, {
+      period: BigInt(period),
+      memberHash: member,
+      amount: BigInt(served.amount),
+      proof: served.proof,
+    });
+    const verdict = !ok
+      ? ["fail", `NOT VERIFIED: the platform says ${served.amount}, and its proof does not lead to the root on chain.`]
+      : bill.status === "confirmed"
+        ? ["ok", `VERIFIED: this member pays ${served.amount} for period ${period}, confirmed by the members.`]
+        : ["pending", `PENDING: this member pays ${served.amount}; the members have not confirmed the period yet.`];
+    chargeBox.replaceChildren(el("p", verdict[1], `verdict ${verdict[0]}`), ...renderBill(bill));
+  } catch (error) {
+    chargeBox.replaceChildren(el("p", `Cannot read the chain: ${error instanceof Error ? error.message : error}`));
+  } finally {
+    provider.destroy();
+  }
+}
+
 async function loadDescriptor(): Promise<void> {
   const pin = $<HTMLParagraphElement>("pin");
   try {
@@ -163,6 +228,11 @@ $<HTMLFormElement>("claim-form").addEventListener("submit", (event) => {
   const claimId = $<HTMLInputElement>("claim-id").value.trim();
   location.hash = `claim=${claimId}`;
 });
+$<HTMLFormElement>("charge-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const member = $<HTMLInputElement>("charge-member").value.trim();
+  location.hash = `charge=${$<HTMLInputElement>("charge-period").value.trim()}:${member}`;
+});
 document.addEventListener("dragover", (event) => event.preventDefault());
 document.addEventListener("drop", (event) => {
   event.preventDefault();
@@ -174,6 +244,13 @@ document.addEventListener("drop", (event) => {
   void verify();
 });
 const onHash = () => {
+  const charge = /charge=(\d+):(0x[0-9a-fA-F]{64})/.exec(location.hash);
+  if (charge) {
+    $<HTMLInputElement>("charge-period").value = charge[1];
+    $<HTMLInputElement>("charge-member").value = charge[2];
+    void showCharge(charge[1], charge[2]);
+    return;
+  }
   const claimId = /claim=(\d+)/.exec(location.hash)?.[1];
   if (!claimId) return;
   $<HTMLInputElement>("claim-id").value = claimId;

@@ -8,11 +8,10 @@ import { inRanges } from "../evidence/evidenceSet";
 import type { MembershipDb } from "../db/membershipDb";
 import { CHARGE_LEAF_ENCODING, ChargeLeafHasher, ChargeTreeFile } from "./chargeTree";
 import type { BulkKeccak } from "./hasher";
+import { CHARGE_STATUS } from "../verify/charges";
 import { membershipDomain, recoverMembershipSigner, type MembershipChange } from "./membership";
 import { MemberReader, type ChargeManifest } from "./periodCharges";
 import { derivePeriodCharges, readPeriodFacts, type ChargeChain, type MembershipLedger } from "./periodDerivation";
-
-export const CHARGE_STATUS = ["none", "pending", "confirmed", "rejected", "skipped"] as const;
 
 export interface PeriodChargesView {
   period: string;

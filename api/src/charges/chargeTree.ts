@@ -7,25 +7,13 @@
  * same tree (the verifier's recount holds O(log n) nodes).
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
-import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { BulkKeccak } from "./hasher";
 import { uintBytes } from "./apportion";
+import { CHARGE_LEAF_ENCODING } from "../verify/charges";
 
-export const CHARGE_LEAF_ENCODING = ["uint256", "bytes32", "uint256"] as const;
+export { CHARGE_LEAF_ENCODING };
+
 const WORD = 32;
-
-/** Whether `proof` puts member `memberHash`'s `amount` in period `period`'s tree of root `root`. */
-export function verifyChargeProof(
-  root: string,
-  charge: { period: bigint; memberHash: string; amount: bigint; proof: string[] },
-): boolean {
-  try {
-    const leaf = [charge.period, charge.memberHash, charge.amount];
-    return StandardMerkleTree.verify(root, [...CHARGE_LEAF_ENCODING], leaf, charge.proof);
-  } catch {
-    return false; // a malformed proof or value proves nothing
-  }
-}
 
 /** Writes the charge leaf hash of `(period, memberHash, amount)` into `out` at `offset`. */
 export class ChargeLeafHasher {

@@ -1,0 +1,85 @@
+/**
+ * A period's bill and a member's charge, checked against the chain alone: shared by the CLI and the
+ * verifier page (no Node APIs here). The gateway serves a charge's amount and proof; only the chain
+ * says whether they hold.
+ */
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import type { Provider } from "ethers";
+import {
+  AnnouncementRegistry__factory,
+  ChargeRegistry__factory,
+  ClaimRegistry__factory,
+} from "../../../typechain-types";
+import type { ConsortiumDescriptor } from "./descriptor";
+
+/** The charge tree's leaf: (period, member hash, amount), hashed as StandardMerkleTree hashes leaves. */
+export const CHARGE_LEAF_ENCODING = ["uint256", "bytes32", "uint256"] as const;
+export const CHARGE_STATUS = ["none", "pending", "confirmed", "rejected", "skipped"] as const;
+
+const LOG_RANGE = 10_000;
+
+/** Whether `proof` puts member `memberHash`'s `amount` in period `period`'s tree of root `root`. */
+export function verifyChargeProof(
+  root: string,
+  charge: { period: bigint; memberHash: string; amount: bigint; proof: string[] },
+): boolean {
+  try {
+    const leaf = [charge.period, charge.memberHash, charge.amount];
+    return StandardMerkleTree.verify(root, [...CHARGE_LEAF_ENCODING], leaf, charge.proof);
+  } catch {
+    return false; // a malformed proof or value proves nothing
+  }
+}
+
+export interface PeriodBill {
+  period: bigint;
+  status: (typeof CHARGE_STATUS)[number];
+  start: number;
+  end: number;
+  root: string;
+  memberCount: bigint;
+  total: bigint;
+  fee: bigint;
+  charged: bigint;
+  carriedOut: bigint;
+  /** The claims paid in the period, from their ClaimPaid events: what the bill pays for. */
+  paid: { claimId: bigint; amount: bigint; time: number }[];
+}
+
+/** A period's charges as the chain has them, with the claims paid in it. */
+export async function readPeriodBill(
+  provider: Provider,
+  descriptor: Pick<ConsortiumDescriptor, "contracts" | "deploymentBlock">,
+  period: bigint,
+): Promise<PeriodBill> {
+  const { contracts } = descriptor;
+  const charges = ChargeRegistry__factory.connect(contracts.chargeRegistry, provider);
+  const periods = AnnouncementRegistry__factory.connect(contracts.announcementRegistry, provider);
+  const claims = ClaimRegistry__factory.connect(contracts.claimRegistry, provider);
+  const [c, [start, end], head] = await Promise.all([
+    charges.charges(period),
+    periods.periodBounds(period),
+    provider.getBlockNumber(),
+  ]);
+  const paid: PeriodBill["paid"] = [];
+  for (let from = descriptor.deploymentBlock; from <= head; from += LOG_RANGE) {
+    const logs = await claims.queryFilter(claims.filters.ClaimPaid(), from, Math.min(head, from + LOG_RANGE - 1));
+    for (const log of logs) {
+      const time = (await provider.getBlock(log.blockNumber))!.timestamp;
+      if (time >= start && time < end) paid.push({ claimId: log.args.claimId, amount: log.args.amount, time });
+    }
+  }
+  return {
+    period,
+    status: CHARGE_STATUS[Number(c.status)],
+    start: Number(start),
+    end: Number(end),
+    root: c.root,
+    memberCount: c.memberCount,
+    total: c.total,
+    fee: c.fee,
+    charged: c.charged,
+    carriedOut: c.carriedOut,
+    paid,
+  };
+}
