@@ -182,6 +182,7 @@ async function main(): Promise<void> {
   await step("confirmTally", d.juryCourt.connect(v1).confirmTally(1, tallyHash));
   await step("confirmTally (M-th, applies outcome)", d.juryCourt.connect(v2).confirmTally(1, tallyHash));
   await step("recordPayout", d.claimRegistry.connect(v3).recordPayout(1, id("payment-1")));
+  await step("membership recordBatch", d.membershipRegistry.connect(gateway).recordBatch(100_000, 0, CID));
   const [, periodEnd] = await d.announcementRegistry.periodBounds(0);
   await time.increaseTo(periodEnd);
   await step("publish announcement", d.announcementRegistry.connect(gateway).publish(0, id("announcement"), 2, CID));
@@ -190,6 +191,13 @@ async function main(): Promise<void> {
     "attest announcement (M-th, confirms)",
     d.announcementRegistry.connect(v2).attest(0, id("announcement"), true),
   );
+  const { total } = await d.chargeRegistry.bill(0);
+  await step(
+    "proposeCharges",
+    d.chargeRegistry.connect(gateway).proposeCharges(0, id("charges"), 100_000, 1, total, CID),
+  );
+  await step("attest charges", d.chargeRegistry.connect(v1).attest(0, id("charges"), true));
+  await step("attest charges (M-th, confirms)", d.chargeRegistry.connect(v2).attest(0, id("charges"), true));
 
   // Explicit finalize: quorum reached only after the threshold was lowered.
   await d.claimRegistry.connect(v1).startReview(2);

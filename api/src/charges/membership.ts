@@ -61,31 +61,113 @@ export interface RecordedBatch {
   leaves: number;
 }
 
+/** Checks a batch file is whole, known records; returns it as is (the derivation reads the bytes). */
+export function checkMembershipBatch(bytes: Uint8Array): Uint8Array {
+  if (bytes.length === 0 || bytes.length % RECORD_BYTES !== 0)
+    throw new MembershipBatchError(
+      `a membership batch is whole ${RECORD_BYTES}-byte records, not ${bytes.length} bytes`,
+    );
+  for (let at = 0; at < bytes.length; at += RECORD_BYTES)
+    if (!KIND_OF[bytes[at]])
+      throw new MembershipBatchError(`record ${at / RECORD_BYTES} has unknown kind ${bytes[at]}`);
+  return bytes;
+}
+
+/** Eligible members are yielded in chunks of this many 32-byte hashes. */
+const ELIGIBLE_CHUNK = 1 << 16;
+
 /**
  * The eligibility rule. Replaying the batches in their on-chain order, a join makes a non-member a
  * member as of its batch's time (a join of a member changes nothing, so a join recorded twice keeps
  * the first time), and a leave ends membership (a leave of a non-member changes nothing). A member
  * shares a period's costs when, at the period's close, it is a member whose join was recorded at
  * least `waitingSeconds` earlier: the members covered when the period's bill is announced, so one
- * who leaves after the close still pays that period. Returns the eligible member hashes sorted
- * ascending, concatenated: the eligible set's canonical order.
+ * who leaves after the close still pays that period. Yields the eligible member hashes sorted
+ * ascending (the eligible set's canonical order), concatenated, in chunks.
+ *
+ * At the plan's scale there are tens of millions of records, so no object per member: every record
+ * gets a sort key packing the top bits of its member hash above its position in chain order, one
+ * native sort of doubles groups each member's records in order, and only members whose top bits
+ * collide are compared in full. Memory: 8 bytes per record beside the records themselves.
  */
-export function deriveEligibleSet(
-  batches: { recordedAt: number; changes: MembershipChange[] }[],
+export function* deriveEligibleSet(
+  batches: { recordedAt: number; records: Uint8Array }[],
   closesAt: number,
   waitingSeconds: number,
-): Buffer {
-  const joinedAt = new Map<string, number>();
-  for (const batch of batches) {
-    if (batch.recordedAt >= closesAt) break;
-    for (const change of batch.changes) {
-      if (change.kind === "leave") joinedAt.delete(change.member);
-      else if (!joinedAt.has(change.member)) joinedAt.set(change.member, batch.recordedAt);
+): Generator<Uint8Array> {
+  const closed = batches.findIndex((b) => b.recordedAt >= closesAt);
+  const live = closed === -1 ? batches : batches.slice(0, closed);
+  // Record i lives in batch b where starts[b] <= i < starts[b + 1]: the batches are not copied.
+  const starts = [0];
+  for (const b of live) starts.push(starts[starts.length - 1] + b.records.length / RECORD_BYTES);
+  const count = starts[starts.length - 1];
+  const batchOf = (i: number) => {
+    let low = 0;
+    let high = live.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (starts[middle] <= i) low = middle;
+      else high = middle - 1;
     }
+    return low;
+  };
+  const recordOf = (i: number) => {
+    const b = batchOf(i);
+    const at = (i - starts[b]) * RECORD_BYTES;
+    return {
+      kind: live[b].records[at],
+      hash: live[b].records.subarray(at + 1, at + RECORD_BYTES),
+      time: live[b].recordedAt,
+    };
+  };
+
+  // key = top `prefixBits` bits of the member hash, then the record's index: exact in a double.
+  const indexBits = Math.max(1, Math.ceil(Math.log2(count + 1)));
+  const prefixBits = Math.min(32, 53 - indexBits);
+  const indexSpan = 2 ** indexBits;
+  const keys = new Float64Array(count);
+  live.forEach((b, n) => {
+    const view = new DataView(b.records.buffer, b.records.byteOffset, b.records.byteLength);
+    for (let i = starts[n]; i < starts[n + 1]; i++)
+      keys[i] = Math.floor(view.getUint32((i - starts[n]) * RECORD_BYTES + 1) / 2 ** (32 - prefixBits)) * indexSpan + i;
+  });
+  keys.sort();
+
+  const hashOf = (i: number) => {
+    const { hash } = recordOf(i);
+    return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength); // a view, not a copy
+  };
+  const out = Buffer.alloc(ELIGIBLE_CHUNK * 32);
+  let filled = 0;
+  for (let k = 0; k < count;) {
+    const prefix = Math.floor(keys[k] / indexSpan);
+    let end = k + 1;
+    while (end < count && Math.floor(keys[end] / indexSpan) === prefix) end++;
+    const run: number[] = [];
+    for (let r = k; r < end; r++) run.push(keys[r] % indexSpan);
+    // Members sharing the top bits: whole hashes decide, chain order within one member.
+    if (run.length > 1) run.sort((a, b) => Buffer.compare(hashOf(a), hashOf(b)) || a - b);
+    for (let r = 0; r < run.length;) {
+      let joinedAt: number | undefined;
+      let next = r;
+      do {
+        const record = recordOf(run[next]);
+        if (record.kind === KIND_BYTE.leave) joinedAt = undefined;
+        else joinedAt ??= record.time;
+        next++;
+      } while (next < run.length && hashOf(run[next]).equals(hashOf(run[r])));
+      if (joinedAt !== undefined && joinedAt + waitingSeconds <= closesAt) {
+        hashOf(run[r]).copy(out, filled * 32);
+        if (++filled === ELIGIBLE_CHUNK) {
+          yield Buffer.from(out);
+          filled = 0;
+        }
+      }
+      r = next;
+    }
+    k = end;
   }
-  const eligible = [...joinedAt].filter(([, at]) => at + waitingSeconds <= closesAt).map(([member]) => member);
-  eligible.sort();
-  return Buffer.concat(eligible.map((m) => getBytes(m)));
+  if (filled > 0) yield Buffer.from(out.subarray(0, filled * 32));
 }
 
 /** Every membership batch recorded from `fromBlock`, in order, as the chain has them. */

@@ -16,13 +16,7 @@ import type { ContractAddresses } from "../config";
 import type { BulkKeccak } from "./hasher";
 import type { Bill } from "./apportion";
 import { buildPeriodCharges, type BuiltCharges } from "./periodCharges";
-import {
-  MembershipBatchError,
-  decodeMembershipBatch,
-  deriveEligibleSet,
-  readMembershipBatches,
-  type MembershipChange,
-} from "./membership";
+import { MembershipBatchError, checkMembershipBatch, deriveEligibleSet, readMembershipBatches } from "./membership";
 
 export interface ChargeChain {
   provider: Provider;
@@ -72,12 +66,12 @@ export async function readPeriodFacts(chain: ChargeChain, period: bigint): Promi
  * whose file is not whole, known records changes nothing (the rule every member applies alike).
  */
 export class MembershipLedger {
-  private readonly _changes = new Map<number, MembershipChange[]>();
+  private readonly _records = new Map<number, Uint8Array>();
 
   constructor(private readonly _chain: ChargeChain) {}
 
-  /** The first `count` batches' times and changes, in order. */
-  async first(count: number): Promise<{ recordedAt: number; changes: MembershipChange[] }[]> {
+  /** The first `count` batches' times and records, in order. */
+  async first(count: number): Promise<{ recordedAt: number; records: Uint8Array }[]> {
     if (count === 0) return [];
     const batches = (
       await readMembershipBatches(
@@ -89,17 +83,17 @@ export class MembershipLedger {
     if (batches.length < count) throw new Error(`${batches.length} membership batches visible, ${count} recorded`);
     const out = [];
     for (const batch of batches) {
-      let changes = this._changes.get(batch.index);
-      if (!changes) {
+      let records = this._records.get(batch.index);
+      if (!records) {
         try {
-          changes = decodeMembershipBatch(await this._chain.fetch(batch.cid));
+          records = checkMembershipBatch(await this._chain.fetch(batch.cid));
         } catch (error) {
           if (!(error instanceof MembershipBatchError)) throw error; // unreachable: try again later
-          changes = [];
+          records = new Uint8Array(0);
         }
-        this._changes.set(batch.index, changes);
+        this._records.set(batch.index, records);
       }
-      out.push({ recordedAt: batch.recordedAt, changes });
+      out.push({ recordedAt: batch.recordedAt, records });
     }
     return out;
   }
@@ -127,7 +121,7 @@ export async function derivePeriodCharges(
   const eligible = deriveEligibleSet(await ledger.first(facts.membershipBatches), facts.closesAt, facts.waitingSeconds);
   rmSync(dir, { recursive: true, force: true });
   const bill: Bill = { period, total, cap: facts.cap };
-  const built = await buildPeriodCharges(keccak, bill, eligible.length ? [eligible] : [], dir);
+  const built = await buildPeriodCharges(keccak, bill, eligible, dir);
   built.manifest.membershipBatches = facts.membershipBatches;
   writeFileSync(join(dir, "manifest.json"), `${JSON.stringify(built.manifest, null, 2)}\n`);
   return { facts, bill, built };
