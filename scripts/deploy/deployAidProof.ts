@@ -114,7 +114,7 @@ export async function deployAidProof(deployer: Signer, config: DeploymentConfig)
     { nonce: firstNonce + 6 },
   );
 
-  const deployed = [
+  const contracts = {
     consortium,
     evidenceRegistry,
     claimRegistry,
@@ -122,29 +122,17 @@ export async function deployAidProof(deployer: Signer, config: DeploymentConfig)
     announcementRegistry,
     membershipRegistry,
     chargeRegistry,
-  ];
-  await Promise.all(deployed.map((c) => c.waitForDeployment()));
-  const addresses: DeploymentAddresses = {
-    consortium: await consortium.getAddress(),
-    evidenceRegistry: await evidenceRegistry.getAddress(),
-    claimRegistry: await claimRegistry.getAddress(),
-    juryCourt: await juryCourt.getAddress(),
-    announcementRegistry: await announcementRegistry.getAddress(),
-    membershipRegistry: await membershipRegistry.getAddress(),
-    chargeRegistry: await chargeRegistry.getAddress(),
   };
+  await Promise.all(Object.values(contracts).map((c) => c.waitForDeployment()));
+  const addresses = Object.fromEntries(
+    await Promise.all(Object.entries(contracts).map(async ([name, c]) => [name, await c.getAddress()])),
+  ) as DeploymentAddresses;
   if (addresses.juryCourt !== juryCourtAddress) {
     throw new Error(`deployAidProof: jury court at ${addresses.juryCourt}, expected ${juryCourtAddress}`);
   }
   const { chainId } = await provider.getNetwork();
   return {
-    consortium,
-    evidenceRegistry,
-    claimRegistry,
-    juryCourt,
-    announcementRegistry,
-    membershipRegistry,
-    chargeRegistry,
+    ...contracts,
     addresses,
     chainId,
     deploymentBlock,

@@ -49,6 +49,8 @@ export interface MemberChargeView {
  * chain (aidproof charges verify), never against this gateway.
  */
 export class ChargeService {
+  /** Confirmed periods' views: a confirmed period never changes, so members' requests read no chain. */
+  private readonly _confirmed = new Map<string, PeriodChargesView>();
   /** Rebuilds in flight, by period: concurrent requests share one. */
   private readonly _rebuilding = new Map<string, Promise<void>>();
 
@@ -83,6 +85,14 @@ export class ChargeService {
 
   /** A period's charges as the chain has them. */
   async period(period: bigint): Promise<PeriodChargesView> {
+    const cached = this._confirmed.get(period.toString());
+    if (cached) return cached;
+    const view = await this._readPeriod(period);
+    if (view.status === "confirmed") this._confirmed.set(view.period, view);
+    return view;
+  }
+
+  private async _readPeriod(period: bigint): Promise<PeriodChargesView> {
     return onChain(async () => {
       const registry = this._chain.chargeRegistry;
       const [c, facts, [valid, invalid], cid] = await Promise.all([

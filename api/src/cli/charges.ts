@@ -70,9 +70,12 @@ function describe(charge: MemberChargeView, check: Awaited<ReturnType<typeof che
   ].join("\n");
 }
 
-function exitFor(status: string, ok: boolean): void {
-  if (!ok) throw new CliError("", EXIT.failed);
-  if (status !== "confirmed") throw new CliError("", EXIT.pending);
+/** Checks a charge against the chain, prints it, and exits 0 confirmed, 1 not verified, 4 pending. */
+async function report(global: GlobalOptions, charge: MemberChargeView): Promise<void> {
+  const check = await checkCharge(global, charge);
+  output(global, { ...charge, ok: check.ok, status: check.status }, describe(charge, check));
+  if (!check.ok) throw new CliError("", EXIT.failed);
+  if (check.status !== "confirmed") throw new CliError("", EXIT.pending);
 }
 
 /** Fetches a proposed period's manifest and member chunks by CID into `dir`, verifying every block. */
@@ -131,10 +134,8 @@ export function addChargesCommands(program: Command): void {
         "GET",
         `/members/${memberHash}/charges?period=${period}`,
       );
-      const check = await checkCharge(global, charge);
       if (opts.out) writeFileSync(opts.out, `${JSON.stringify(charge, null, 2)}\n`);
-      output(global, { ...charge, ok: check.ok, status: check.status }, describe(charge, check));
-      exitFor(check.status, check.ok);
+      await report(global, charge);
     });
 
   charges
@@ -148,9 +149,7 @@ export function addChargesCommands(program: Command): void {
       const charge = readJsonFile(file) as MemberChargeView;
       if (typeof charge?.period !== "string" || !/^\d+$/.test(charge.period))
         throw new CliError(`${file} is not a saved charge`, EXIT.usage);
-      const check = await checkCharge(global, charge);
-      output(global, { ...charge, ok: check.ok, status: check.status }, describe(charge, check));
-      exitFor(check.status, check.ok);
+      await report(global, charge);
     });
 
   charges
