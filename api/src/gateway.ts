@@ -31,6 +31,8 @@ import { BulkKeccak } from "./charges/hasher";
 import { MembershipLedger, type ChargeChain } from "./charges/periodDerivation";
 import { ChargeService } from "./charges/chargeService";
 import { ChargeCoordinator } from "./charges/chargeCoordinator";
+import { MAX_MEMBERSHIP_BATCH_BYTES } from "./charges/membership";
+import { ContentTooLargeError } from "./store/errors";
 
 export interface GatewayChain {
   rpcUrl: string;
@@ -136,7 +138,7 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
     provider: chain.provider,
     contracts: chainConfig.addresses,
     deploymentBlock: chainConfig.deploymentBlock,
-    fetch: (cid) => readAll(store, cid),
+    fetch: (cid) => readAll(store, cid, MAX_MEMBERSHIP_BATCH_BYTES),
   };
   const ledger = new MembershipLedger(chargeChain);
   const keccak = await BulkKeccak.create();
@@ -228,8 +230,12 @@ export async function startGateway(config: Config, chainConfig: GatewayChain, lo
   };
 }
 
-async function readAll(store: EvidenceStore, cid: string): Promise<Uint8Array> {
+async function readAll(store: EvidenceStore, cid: string, maxBytes = Infinity): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
-  for await (const chunk of store.get(cid)) parts.push(chunk);
+  let size = 0;
+  for await (const chunk of store.get(cid)) {
+    if ((size += chunk.length) > maxBytes) throw new ContentTooLargeError(maxBytes);
+    parts.push(chunk);
+  }
   return Buffer.concat(parts);
 }

@@ -24,6 +24,8 @@ import { chainPin } from "../support/evidence";
 import { decideClaim, memberReviewer } from "../support/review";
 import { waitFor } from "../support/jury";
 import { cli } from "../support/processes";
+import { listen } from "../support/httpServer";
+import express from "express";
 
 const PERIOD = 3_600;
 /** Over 29 members: 3,448 each and 11 of them one fen more. */
@@ -305,6 +307,25 @@ describe("cost sharing (real stack: gateway, validators, chain, store)", functio
       expect(recount.stderr).to.match(/100% \(29 of 29 members\)/);
       expect((await cli(["charges", "recount", "1"], env)).code).to.equal(4); // not yet proposed
       expect((await cli(["charges", "show", "0x12", "--period", "0"], env)).code).to.equal(2);
+    });
+
+    it("is not fooled by a gateway that answers with another member's genuine charge", async () => {
+      const genuine = (await get<MemberChargeView>(`/members/${eligible[4]}/charges?period=0`)).body;
+      const lying = express().get("/members/:memberHash/charges", (_req, res) => {
+        res.json(genuine);
+      });
+      const server = await listen(lying);
+      try {
+        const shown = await cli(["charges", "show", eligible[9], "--period", "0"], {
+          AIDPROOF_GATEWAY_URL: server.url,
+          AIDPROOF_CLIENT_RPC_URL: stack.rpcUrl,
+          AIDPROOF_CONSORTIUM: stack.config.descriptorFile,
+        });
+        expect(shown.code).to.equal(1);
+        expect(shown.stderr).to.match(/NOT VERIFIED: the gateway answered for member .* not the one asked/);
+      } finally {
+        await server.close();
+      }
     });
   });
 });

@@ -1,5 +1,4 @@
 import { readFileSync, writeFileSync } from "node:fs";
-import { keccak256, toUtf8Bytes } from "ethers";
 import { join } from "node:path";
 import type { ChainAdapter } from "../chain/chainAdapter";
 import type { MembershipDb } from "../db/membershipDb";
@@ -13,6 +12,8 @@ import { PollLoop } from "../node/pollLoop";
 /** Changes per membership batch: a 3.3 MB file at most. */
 const BATCH_CHANGES = 100_000;
 const STATUS = { None: 0, Pending: 1, Confirmed: 2, Rejected: 3 };
+/** Least time between two proposals of a period the members rejected. */
+const REPROPOSE_MS = 60_000;
 
 /**
  * The gateway's side of cost sharing: it records the platform's queued membership changes as
@@ -21,6 +22,7 @@ const STATUS = { None: 0, Pending: 1, Confirmed: 2, Rejected: 3 };
  * and confirm or reject; the chain refuses a bill or a membership cutoff it does not compute itself.
  */
 export class ChargeCoordinator {
+  private _reproposeAt = 0;
   private _poll: PollLoop | undefined;
 
   constructor(
@@ -77,6 +79,16 @@ export class ChargeCoordinator {
     if (!head || BigInt(head.timestamp) < closesAt) return;
     const current = await registry.charges(period);
     if (Number(current.status) === STATUS.Pending) return; // the validators are judging it
+    // After a rejection the chain's facts are the same, so the derivation is too: propose it again
+    // (the new publication's verdicts count afresh), at most once per interval, and say so.
+    if (Number(current.status) === STATUS.Rejected) {
+      if (Date.now() < this._reproposeAt) return;
+      this._reproposeAt = Date.now() + REPROPOSE_MS;
+      this._log.warn(
+        { period: period.toString(), root: current.root },
+        "the members rejected the period's charges; proposing again",
+      );
+    }
     const bill = await registry.bill(period);
     if (bill.total === 0n || bill.cap === 0n) {
       await this._chain.transact(() => registry.skipPeriod(period), "the period could not be skipped");
@@ -103,9 +115,6 @@ export class ChargeCoordinator {
     }
     writeFileSync(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
     const { cid } = await this._store.put(Buffer.from(JSON.stringify(manifest)));
-    // The same content is the same CID: proposing again exactly what the members rejected would loop.
-    if (Number(current.status) === STATUS.Rejected && keccak256(toUtf8Bytes(cid)) === current.manifestCidHash)
-      throw new Error(`the members rejected charges ${manifest.root} (${cid}) and they derive the same again`);
     await this._chain.transact(
       () =>
         registry.proposeCharges(period, manifest.root, manifest.memberCount, facts.membershipBatches, bill.total, cid),

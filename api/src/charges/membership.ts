@@ -23,6 +23,9 @@ const KIND_OF: Record<number, MembershipChangeKind> = { 1: "join", 2: "leave" };
 
 export class MembershipBatchError extends Error {}
 
+/** Largest membership batch file every member fetches: a larger one changes nothing, on every node alike. */
+export const MAX_MEMBERSHIP_BATCH_BYTES = 8 * 1024 * 1024;
+
 export function encodeMembershipBatch(changes: MembershipChange[]): Uint8Array {
   const bytes = new Uint8Array(changes.length * RECORD_BYTES);
   changes.forEach((change, i) => {

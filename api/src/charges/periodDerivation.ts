@@ -14,6 +14,7 @@ import {
 } from "../../../typechain-types";
 import type { ContractAddresses } from "../config";
 import type { BulkKeccak } from "./hasher";
+import { ContentTooLargeError, InvalidCidError } from "../store/errors";
 import type { Bill } from "./apportion";
 import { buildPeriodCharges, type BuiltCharges } from "./periodCharges";
 import { MembershipBatchError, checkMembershipBatch, deriveEligibleSet, readMembershipBatches } from "./membership";
@@ -22,7 +23,10 @@ export interface ChargeChain {
   provider: Provider;
   contracts: ContractAddresses;
   deploymentBlock: number;
-  /** A membership batch's bytes by CID, verified by the fetcher; throws while unreachable. */
+  /**
+   * A membership batch's bytes by CID, verified by the fetcher, at most MAX_MEMBERSHIP_BATCH_BYTES
+   * (ContentTooLargeError beyond); throws while unreachable.
+   */
   fetch(cid: string): Promise<Uint8Array>;
 }
 
@@ -88,7 +92,13 @@ export class MembershipLedger {
         try {
           records = checkMembershipBatch(await this._chain.fetch(batch.cid));
         } catch (error) {
-          if (!(error instanceof MembershipBatchError)) throw error; // unreachable: try again later
+          // A malformed file, a CID that does not parse or a file over the limit is a malformed batch
+          // for every member alike; anything else (unreachable) is tried again later.
+          const malformed =
+            error instanceof MembershipBatchError ||
+            error instanceof InvalidCidError ||
+            error instanceof ContentTooLargeError;
+          if (!malformed) throw error;
           records = new Uint8Array(0);
         }
         this._records.set(batch.index, records);

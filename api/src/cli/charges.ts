@@ -134,6 +134,12 @@ export function addChargesCommands(program: Command): void {
         "GET",
         `/members/${memberHash}/charges?period=${period}`,
       );
+      // The gateway answers for the member and period asked, or its answer proves nothing here.
+      if (charge.period !== period.toString() || charge.memberHash?.toLowerCase() !== memberHash.toLowerCase())
+        throw new CliError(
+          `NOT VERIFIED: the gateway answered for member ${charge.memberHash} in period ${charge.period}, not the one asked`,
+          EXIT.failed,
+        );
       if (opts.out) writeFileSync(opts.out, `${JSON.stringify(charge, null, 2)}\n`);
       await report(global, charge);
     });

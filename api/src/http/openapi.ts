@@ -11,6 +11,7 @@ import {
   ballotBody,
   jurorParams,
   listClaimsQuery,
+  chargePeriodParams,
   memberChargeParams,
   memberChargeQuery,
   membershipChangesBody,
@@ -189,7 +190,7 @@ export function openApiDocument(version: string) {
         get: {
           summary:
             "A period's cost-sharing bill and charges as the chain has them (status, root, count, total, fee, carry)",
-          parameters: parameters(periodParams, "path"),
+          parameters: parameters(chargePeriodParams, "path"),
           responses: { "200": json("the period's charges"), ...errors(400, 503) },
         },
       },

@@ -144,5 +144,8 @@ export const membershipChangesBody = z
   })
   .strict();
 
+/** A charged period: small enough that its bounds fit the chain's uint48 timestamps. */
+const chargePeriod = uint(24);
+export const chargePeriodParams = z.object({ period: chargePeriod });
 export const memberChargeParams = z.object({ memberHash: hex32 });
-export const memberChargeQuery = z.object({ period: uint256 }).strict();
+export const memberChargeQuery = z.object({ period: chargePeriod }).strict();

@@ -9,6 +9,8 @@ import { BulkKeccak } from "../charges/hasher";
 import type { ChargeManifest } from "../charges/periodCharges";
 import { derivePeriodCharges, MembershipLedger, type ChargeChain } from "../charges/periodDerivation";
 import type { Logger } from "../logger";
+import { ManifestUnreachable } from "./announcementJudge";
+import { ContentTooLargeError, InvalidCidError } from "../store/errors";
 
 const PENDING = 1;
 const RETRY_MIN_MS = 500;
@@ -62,7 +64,9 @@ export class ChargeJudge {
       const previous = this._retry?.key === key ? this._retry : { key, at: 0, attempts: 0, firstAt: Date.now() };
       const attempts = previous.attempts + 1;
       this._retry = { ...previous, attempts, at: Date.now() + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** attempts) };
-      if (Date.now() - previous.firstAt >= this._giveUpMs) {
+      // Only content the proposer must serve, unreachable for the give-up time, makes it invalid:
+      // a failed chain read, a membership batch or a failed transaction is retried, never judged.
+      if (error instanceof ManifestUnreachable && Date.now() - previous.firstAt >= this._giveUpMs) {
         await this._transact(() => this._registry.attest(period, proposal.root, false));
         this._log.warn({ period: period.toString() }, "charges' content unavailable: attested invalid");
         this._retry = undefined;
@@ -109,16 +113,19 @@ export class ChargeJudge {
       await this._source.provider.getBlockNumber(),
     );
     const cid = logs.map((log) => log.args.manifestCid).findLast((c) => keccak256(toUtf8Bytes(c)) === cidHash);
-    if (!cid) return ["no proposal event names the anchored manifest CID"];
+    if (!cid) throw new Error("no proposal event seen yet names the anchored manifest CID"); // retried
     let theirs: ChargeManifest;
     try {
       theirs = JSON.parse(
-        Buffer.from(await this._bytes(cid, this._maxManifestBytes)).toString("utf8"),
+        Buffer.from(await this._served(cid, this._maxManifestBytes)).toString("utf8"),
       ) as ChargeManifest;
     } catch (error) {
       if (error instanceof SyntaxError) return ["the manifest is not JSON"];
+      if (error instanceof InvalidCidError || error instanceof ContentTooLargeError)
+        return [`the manifest: ${error.message}`];
       throw error;
     }
+    if (typeof theirs !== "object" || theirs === null) return ["the manifest is not an object"];
     const problems: string[] = [];
     for (const field of [
       "period",
@@ -136,16 +143,37 @@ export class ChargeJudge {
     if (!Array.isArray(theirs.chunks) || theirs.chunks.length !== own.chunks.length)
       return [...problems, "the manifest lists other member chunks"];
     for (const [i, chunk] of own.chunks.entries()) {
-      const listed = theirs.chunks[i];
+      const listed = theirs.chunks[i] as Partial<ChargeManifest["chunks"][number]> | null;
+      if (typeof listed !== "object" || listed === null) {
+        problems.push(`member chunk ${i} is not listed`);
+        continue;
+      }
       if (listed.members !== chunk.members || listed.sha256 !== chunk.sha256 || typeof listed.cid !== "string") {
         problems.push(`member chunk ${i} is not the derived one`);
         continue;
       }
-      const bytes = await this._bytes(listed.cid, chunk.members * 32);
+      const bytes = await this._served(listed.cid, chunk.members * 32).catch((error: unknown) => {
+        if (error instanceof InvalidCidError || error instanceof ContentTooLargeError) return undefined;
+        throw error;
+      });
+      if (!bytes) {
+        problems.push(`member chunk ${i}'s CID is malformed or holds more than its members`);
+        continue;
+      }
       const ownBytes = readFileSync(join(dir, chunk.file));
       if (createHash("sha256").update(bytes).digest("hex") !== chunk.sha256 || !ownBytes.equals(Buffer.from(bytes)))
         problems.push(`member chunk ${i}'s CID holds other members`);
     }
     return problems;
+  }
+
+  /** Content the proposer must serve: a failure to fetch it may, in time, make the proposal invalid. */
+  private async _served(cid: string, maxBytes: number): Promise<Uint8Array> {
+    try {
+      return await this._bytes(cid, maxBytes);
+    } catch (error) {
+      if (error instanceof InvalidCidError || error instanceof ContentTooLargeError) throw error;
+      throw new ManifestUnreachable(error instanceof Error ? error.message : String(error));
+    }
   }
 }

@@ -36,6 +36,7 @@ import {
 import { JuryJudge } from "./juryJudge";
 import { PollLoop } from "../node/pollLoop";
 import { ChargeJudge } from "./chargeJudge";
+import { MAX_MEMBERSHIP_BATCH_BYTES } from "../charges/membership";
 import { ChargeRegistry__factory } from "../../../typechain-types";
 
 /** Fetches content by CID, verifying every block (the store, or a trustless gateway). */
@@ -200,7 +201,7 @@ export class ValidatorNode {
         provider: this._provider,
         contracts: _addresses,
         deploymentBlock: _fromBlock,
-        fetch: (cid) => this._bytes(cid, this._options.maxManifestBytes),
+        fetch: (cid) => this._bytes(cid, MAX_MEMBERSHIP_BATCH_BYTES),
       },
       ChargeRegistry__factory.connect(_addresses.chargeRegistry, this._signer),
       (cid, max) => this._bytes(cid, max),

@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from "express";
 import type { ChargeService } from "../../charges/chargeService";
 import { validate } from "../validate";
-import { memberChargeParams, memberChargeQuery, membershipChangesBody, periodParams } from "../schemas";
+import { chargePeriodParams, memberChargeParams, memberChargeQuery, membershipChangesBody } from "../schemas";
 
 /** Cost sharing: the platform's membership changes in; a period's charges and a member's charge out. */
 export function chargesRouter(charges: ChargeService, writeLimit: RequestHandler): Router {
@@ -11,7 +11,7 @@ export function chargesRouter(charges: ChargeService, writeLimit: RequestHandler
     res.status(202).json(await charges.acceptChanges(BigInt(body.sequence), body.changes, body.signature));
   });
   router.get("/charges/:period", async (req, res) => {
-    const { period } = validate(periodParams, req.params, "path");
+    const { period } = validate(chargePeriodParams, req.params, "path");
     res.json(await charges.period(BigInt(period)));
   });
   router.get("/members/:memberHash/charges", async (req, res) => {
