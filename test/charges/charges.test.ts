@@ -19,6 +19,7 @@ import {
 import { membershipDomain, signMembershipChanges, type MembershipChange } from "../../api/src/charges/membership";
 import type { MemberChargeView, PeriodChargesView } from "../../api/src/charges/chargeService";
 import { createLogger } from "../../api/src/logger";
+import { rawCidOfSha256 } from "../../api/src/verify/reason";
 import { startTestStack, type TestStack } from "../support/stack";
 import { chainPin } from "../support/evidence";
 import { decideClaim, memberReviewer } from "../support/review";
@@ -67,9 +68,9 @@ describe("cost sharing (real stack: gateway, validators, chain, store)", functio
     };
   }
 
-  const settled = (status: number) =>
+  const settled = (status: number, period = 0n) =>
     waitFor(
-      () => registry.charges(0),
+      () => registry.charges(period),
       (c) => Number(c.status) === status,
       60_000,
     );
@@ -326,6 +327,39 @@ describe("cost sharing (real stack: gateway, validators, chain, store)", functio
       } finally {
         await server.close();
       }
+    });
+  });
+
+  describe("the next period, attacked through its content", () => {
+    let derived: Awaited<ReturnType<typeof derivePeriodCharges>>;
+
+    before(async () => {
+      // A gateway key records a batch whose CID does not parse, then period 1 closes.
+      await stack.gateway.chain.transact(
+        () => stack.gateway.chain.membershipRegistry.recordBatch(1, 0, "not-a-cid"),
+        "refused",
+      );
+      await provider.send("evm_increaseTime", [toQuantity(PERIOD)]);
+      await provider.send("evm_mine", []);
+    });
+
+    it("lets a membership batch whose CID does not parse change nothing", async () => {
+      derived = await derivePeriodCharges(source, new MembershipLedger(source), keccak, 1n, 0n, join(workDir, "p1"));
+      derived.built.tree?.close();
+      expect([derived.facts.membershipBatches, derived.built.manifest.memberCount]).to.deep.equal([2, 29]);
+    });
+
+    // The validators reach a verdict, so the unreadable batch did not stall them either.
+    it("are judged invalid when the proposer withholds the manifest, after the give-up time", async () => {
+      const unserved = rawCidOfSha256(`0x${"42".repeat(32)}`);
+      const { manifest } = derived.built;
+      await stack.gateway.chain.transact(
+        () => stack.gateway.chain.chargeRegistry.proposeCharges(1, manifest.root, manifest.memberCount, 2, 0, unserved),
+        "refused",
+      );
+      await settled(Status.Rejected, 1n);
+      const [valid, invalid] = await registry.attestations(1);
+      expect([valid.length, invalid.length >= 2]).to.deep.equal([0, true]);
     });
   });
 });

@@ -11,7 +11,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { z } from "zod";
 import { AnnouncementRegistry__factory, ClaimRegistry__factory } from "../../../typechain-types";
 import { DomainError } from "../errors";
-import { inRanges } from "../evidence/evidenceSet";
+import { inRanges } from "../chain/logRanges";
 import { rawCidOfSha256 } from "../verify/reason";
 
 export const ANNOUNCEMENT_LEAF_ENCODING = [

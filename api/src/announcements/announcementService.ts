@@ -1,6 +1,6 @@
 import { keccak256, toUtf8Bytes } from "ethers";
 import { onChain, type ChainAdapter } from "../chain/chainAdapter";
-import { inRanges } from "../evidence/evidenceSet";
+import { inRanges } from "../chain/logRanges";
 import type { EvidenceStore } from "../store/evidenceStore";
 import { DomainError } from "../errors";
 import { announcementTree, parseAnnouncementManifest, type AnnouncementManifest } from "./announcement";

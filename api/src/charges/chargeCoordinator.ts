@@ -6,12 +6,12 @@ import type { EvidenceStore } from "../store/evidenceStore";
 import type { Logger } from "../logger";
 import type { BulkKeccak } from "./hasher";
 import { countKinds, encodeMembershipBatch } from "./membership";
+import { CHARGE_STATUS } from "../verify/charges";
 import { derivePeriodCharges, type ChargeChain, type MembershipLedger } from "./periodDerivation";
 import { PollLoop } from "../node/pollLoop";
 
 /** Changes per membership batch: a 3.3 MB file at most. */
 const BATCH_CHANGES = 100_000;
-const STATUS = { None: 0, Pending: 1, Confirmed: 2, Rejected: 3 };
 /** Least time between two proposals of a period the members rejected. */
 const REPROPOSE_MS = 60_000;
 
@@ -78,10 +78,11 @@ export class ChargeCoordinator {
     const head = await this._chain.provider.getBlock("latest");
     if (!head || BigInt(head.timestamp) < closesAt) return;
     const current = await registry.charges(period);
-    if (Number(current.status) === STATUS.Pending) return; // the validators are judging it
+    const status = CHARGE_STATUS[Number(current.status)];
+    if (status === "pending") return; // the validators are judging it
     // After a rejection the chain's facts are the same, so the derivation is too: propose it again
     // (the new publication's verdicts count afresh), at most once per interval, and say so.
-    if (Number(current.status) === STATUS.Rejected) {
+    if (status === "rejected") {
       if (Date.now() < this._reproposeAt) return;
       this._reproposeAt = Date.now() + REPROPOSE_MS;
       this._log.warn(

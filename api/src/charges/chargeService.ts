@@ -4,11 +4,10 @@ import { getBytes } from "ethers";
 import { onChain, type ChainAdapter } from "../chain/chainAdapter";
 import { ROLES } from "../chain/roles";
 import { DomainError } from "../errors";
-import { inRanges } from "../evidence/evidenceSet";
 import type { MembershipDb } from "../db/membershipDb";
 import { CHARGE_LEAF_ENCODING, ChargeLeafHasher, ChargeTreeFile } from "./chargeTree";
 import type { BulkKeccak } from "./hasher";
-import { CHARGE_STATUS } from "../verify/charges";
+import { CHARGE_STATUS, anchoredManifestCid } from "../verify/charges";
 import { membershipDomain, recoverMembershipSigner, type MembershipChange } from "./membership";
 import { MemberReader, type ChargeManifest } from "./periodCharges";
 import { derivePeriodCharges, readPeriodFacts, type ChargeChain, type MembershipLedger } from "./periodDerivation";
@@ -52,7 +51,7 @@ export class ChargeService {
   /** Confirmed periods' views: a confirmed period never changes, so members' requests read no chain. */
   private readonly _confirmed = new Map<string, PeriodChargesView>();
   /** Rebuilds in flight, by period: concurrent requests share one. */
-  private readonly _rebuilding = new Map<string, Promise<void>>();
+  private readonly _rebuilding = new Map<string, Promise<ChargeManifest>>();
 
   constructor(
     private readonly _chain: ChainAdapter,
@@ -95,13 +94,12 @@ export class ChargeService {
   private async _readPeriod(period: bigint): Promise<PeriodChargesView> {
     return onChain(async () => {
       const registry = this._chain.chargeRegistry;
-      const [c, facts, [valid, invalid], cid] = await Promise.all([
+      const [c, facts, [valid, invalid]] = await Promise.all([
         registry.charges(period),
         readPeriodFacts(this._source, period),
         registry.attestations(period),
-        this._manifestCid(period),
       ]);
-      const fee = c.fee;
+      const cid = await anchoredManifestCid(this._chain.provider, this._source, period, c.manifestCidHash);
       return {
         period: period.toString(),
         status: CHARGE_STATUS[Number(c.status)],
@@ -111,7 +109,7 @@ export class ChargeService {
         total: c.total.toString(),
         payouts: facts.payouts.toString(),
         paidClaims: facts.paidClaims.toString(),
-        fee: fee.toString(),
+        fee: c.fee.toString(),
         charged: c.charged.toString(),
         carriedOut: c.carriedOut.toString(),
         cap: facts.cap === undefined ? null : facts.cap.toString(),
@@ -128,8 +126,7 @@ export class ChargeService {
     if (charges.status !== "pending" && charges.status !== "confirmed")
       throw new DomainError("CHARGES_NOT_FOUND", `period ${period} has no charges to show (${charges.status})`);
     const dir = join(this._dir, period.toString());
-    await this._ensureBuilt(dir, period, charges);
-    const manifest = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as ChargeManifest;
+    const manifest = await this._ensureBuilt(dir, period, charges);
     const reader = new MemberReader(dir, manifest.chunks);
     const member = getBytes(memberHash);
     const index = reader.indexOf(member);
@@ -164,11 +161,11 @@ export class ChargeService {
     throw new DomainError("INTERNAL_ERROR", "the period's tree on disk does not hold this member's share");
   }
 
-  /** Makes sure `dir` holds the anchored tree, deriving it from the chain when it does not. */
-  private async _ensureBuilt(dir: string, period: bigint, charges: PeriodChargesView): Promise<void> {
+  /** The manifest of the anchored tree in `dir`, deriving it from the chain first when `dir` lacks it. */
+  private async _ensureBuilt(dir: string, period: bigint, charges: PeriodChargesView): Promise<ChargeManifest> {
     const manifestPath = join(dir, "manifest.json");
     const current = existsSync(manifestPath) && (JSON.parse(readFileSync(manifestPath, "utf8")) as ChargeManifest);
-    if (current && current.root === charges.root) return;
+    if (current && current.root === charges.root) return current;
     const key = period.toString();
     let rebuild = this._rebuilding.get(key);
     if (!rebuild) {
@@ -180,23 +177,11 @@ export class ChargeService {
               "CHARGES_INCONSISTENT",
               `period ${period}'s anchored root is not what the chain derives`,
             );
+          return built.manifest;
         })
         .finally(() => this._rebuilding.delete(key));
       this._rebuilding.set(key, rebuild);
     }
-    await rebuild;
-  }
-
-  /** The manifest CID of a period's current proposal, from its event. */
-  private async _manifestCid(period: bigint): Promise<string | undefined> {
-    const registry = this._chain.chargeRegistry;
-    const head = await this._chain.provider.getBlockNumber();
-    const logs = await inRanges(
-      this._source.deploymentBlock,
-      "latest",
-      (from, to) => registry.queryFilter(registry.filters.ChargesProposed(period), from, to),
-      head,
-    );
-    return logs.at(-1)?.args.manifestCid;
+    return rebuild;
   }
 }

@@ -7,7 +7,7 @@
  */
 import { getBytes, hexlify, keccak256, verifyTypedData, type Provider, type Signer } from "ethers";
 import { MembershipRegistry__factory } from "../../../typechain-types";
-import { inRanges } from "../evidence/evidenceSet";
+import { inRanges } from "../chain/logRanges";
 
 export type MembershipChangeKind = "join" | "leave";
 

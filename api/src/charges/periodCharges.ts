@@ -51,7 +51,7 @@ export async function buildPeriodCharges(
   bill: Bill,
   members: AsyncIterable<Uint8Array> | Iterable<Uint8Array>,
   dir: string,
-  options: { expectedMembers?: number; chunkMembers?: number } = {},
+  options: { expectedMembers?: number; chunkMembers?: number; membershipBatches?: number } = {},
 ): Promise<BuiltCharges> {
   mkdirSync(dir, { recursive: true });
   let prefixes = new Float64Array(Math.max(options.expectedMembers ?? 0, 1024));
@@ -107,6 +107,7 @@ export async function buildPeriodCharges(
     leafEncoding: [...CHARGE_LEAF_ENCODING],
     root: tree?.root ?? EMPTY_ROOT,
     chunks,
+    membershipBatches: options.membershipBatches,
   };
   writeFileSync(join(dir, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
   return { manifest, apportionment, tree };

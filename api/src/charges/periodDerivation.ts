@@ -3,8 +3,7 @@
  * the gateway (to propose), in every validator (to judge) and in a gateway rebuilding a period it
  * lost. Nothing the gateway says enters it.
  */
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import type { Provider } from "ethers";
 import {
   AnnouncementRegistry__factory,
@@ -131,8 +130,6 @@ export async function derivePeriodCharges(
   const eligible = deriveEligibleSet(await ledger.first(facts.membershipBatches), facts.closesAt, facts.waitingSeconds);
   rmSync(dir, { recursive: true, force: true });
   const bill: Bill = { period, total, cap: facts.cap };
-  const built = await buildPeriodCharges(keccak, bill, eligible, dir);
-  built.manifest.membershipBatches = facts.membershipBatches;
-  writeFileSync(join(dir, "manifest.json"), `${JSON.stringify(built.manifest, null, 2)}\n`);
+  const built = await buildPeriodCharges(keccak, bill, eligible, dir, { membershipBatches: facts.membershipBatches });
   return { facts, bill, built };
 }

@@ -2,16 +2,15 @@ import type { Command } from "commander";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keccak256, toUtf8Bytes, type JsonRpcProvider } from "ethers";
+import type { JsonRpcProvider } from "ethers";
 import { ChargeRegistry__factory } from "../../../typechain-types";
 import { BulkKeccak } from "../charges/hasher";
-import { CHARGE_STATUS, verifyChargeProof } from "../verify/charges";
+import { CHARGE_STATUS, anchoredManifestCid, verifyChargeProof } from "../verify/charges";
 import type { MemberChargeView } from "../charges/chargeService";
 import { recountCharges, type ChargeManifest, type RecountProgress } from "../charges/periodCharges";
 import { gatewayJson } from "../sdk/client";
 import { fetchVerifiedBytes } from "../store/gatewayClient";
 import type { ConsortiumDescriptor } from "../verify/descriptor";
-import { inRanges } from "../evidence/evidenceSet";
 import { CliError, EXIT, output, positiveBigInt, readJsonFile, withPinnedChain, type GlobalOptions } from "./common";
 
 const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -34,7 +33,7 @@ async function anchored(provider: JsonRpcProvider, descriptor: ConsortiumDescrip
   const status = CHARGE_STATUS[Number(charges.status)];
   if (status === "none" || status === "rejected")
     throw new CliError(`period ${period} has no charges on chain yet (${status}): try again later`, EXIT.pending);
-  return { registry, charges, status };
+  return { charges, status };
 }
 
 /** Checks a member's charge against the chain alone: the root anchored for the period, and the proof. */
@@ -86,18 +85,9 @@ async function fetchPeriod(
   period: bigint,
   dir: string,
 ) {
-  const { registry, charges, status } = await anchored(provider, descriptor, period);
+  const { charges, status } = await anchored(provider, descriptor, period);
   if (status === "skipped") return { charges, status, manifest: undefined };
-  const head = await provider.getBlockNumber();
-  const logs = await inRanges(
-    descriptor.deploymentBlock,
-    "latest",
-    (from, to) => registry.queryFilter(registry.filters.ChargesProposed(period), from, to),
-    head,
-  );
-  const cid = logs
-    .map((l) => l.args.manifestCid)
-    .findLast((c) => keccak256(toUtf8Bytes(c)) === charges.manifestCidHash);
+  const cid = await anchoredManifestCid(provider, descriptor, period, charges.manifestCidHash);
   if (!cid) throw new CliError(`no proposal event of period ${period} names the anchored manifest`, EXIT.failed);
   const manifest = JSON.parse(
     Buffer.from(await fetchVerifiedBytes(global.gateway, cid, MAX_MANIFEST_BYTES)).toString("utf8"),

@@ -16,6 +16,7 @@ import { manifestLeaf, manifestSchema, type BatchManifest, type ManifestItem } f
 import { evidenceLeafHash } from "../chain/evidenceLeaf";
 import { EvidenceTree, batchRoot } from "../chain/evidenceTree";
 import { DomainError } from "../errors";
+import { inRanges } from "../chain/logRanges";
 
 export const EMPTY_EVIDENCE_SET_ROOT = keccak256(toUtf8Bytes("AidProof.EvidenceSet.Empty.v1"));
 export const EVIDENCE_SET_ENCODING = ["bytes32"] as const;
@@ -23,7 +24,6 @@ export const EVIDENCE_SET_ENCODING = ["bytes32"] as const;
 const UNDER_REVIEW = 2;
 const BATCH_PENDING = 1;
 const BATCH_CONFIRMED = 2;
-const LOG_RANGE = 10_000;
 
 export interface EvidenceSetItem {
   leafHash: string;
@@ -165,24 +165,4 @@ async function readManifest(source: EvidenceSetSource, cid: string): Promise<Bat
   const parsed = manifestSchema.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
   if (!parsed.success) throw new EvidenceSetError(`manifest ${cid} is malformed`);
   return parsed.data as BatchManifest;
-}
-
-/**
- * Runs a log query over [from, to] in bounded ranges (RPC providers cap them), in order. With `to`
- * "latest", the last range ends at the node's head as of that query: a head read first may be stale
- * (ethers answers repeated reads from a short cache).
- */
-export async function inRanges<T>(
-  from: number,
-  to: number | "latest",
-  query: (from: number, to: number | "latest") => Promise<T[]>,
-  head?: number,
-): Promise<T[]> {
-  const last = to === "latest" ? (head ?? from) : to;
-  const results: T[] = [];
-  for (let start = from; start <= last; start += LOG_RANGE) {
-    const end = start + LOG_RANGE - 1;
-    results.push(...(await query(start, to === "latest" && end >= last ? "latest" : Math.min(last, end))));
-  }
-  return results;
 }

@@ -8,7 +8,7 @@ import { JuryCourt__factory, type JuryCourt } from "../../../typechain-types";
 import { juryRulesFrom, type JuryRules } from "./rules";
 import { Sortition, drawRoster, poolManifestSchema, type PoolManifest } from "./roster";
 import type { CaseFacts } from "./recount";
-import { inRanges } from "../evidence/evidenceSet";
+import { inRanges } from "../chain/logRanges";
 import { x25519PublicKey } from "./ballotKeys";
 
 const hexBytes = (hex: string) => Buffer.from(hex.slice(2), "hex");

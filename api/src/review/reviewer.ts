@@ -5,7 +5,8 @@ import { JsonRpcProvider, Wallet, encodeBytes32String, isError, type ContractTra
 import { ClaimRegistry__factory, type ClaimRegistry } from "../../../typechain-types";
 import { DomainError } from "../errors";
 import type { ConsortiumDescriptor } from "../verify/descriptor";
-import { computeEvidenceSet, inRanges, type EvidenceSet } from "../evidence/evidenceSet";
+import { computeEvidenceSet, type EvidenceSet } from "../evidence/evidenceSet";
+import { inRanges } from "../chain/logRanges";
 import {
   canonicalReasonBytes,
   parseReasonDocument,

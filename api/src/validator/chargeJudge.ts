@@ -2,9 +2,8 @@ import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { keccak256, toUtf8Bytes } from "ethers";
 import type { ChargeRegistry } from "../../../typechain-types";
-import { inRanges } from "../evidence/evidenceSet";
+import { CHARGE_STATUS, anchoredManifestCid } from "../verify/charges";
 import { BulkKeccak } from "../charges/hasher";
 import type { ChargeManifest } from "../charges/periodCharges";
 import { derivePeriodCharges, MembershipLedger, type ChargeChain } from "../charges/periodDerivation";
@@ -12,7 +11,6 @@ import type { Logger } from "../logger";
 import { ManifestUnreachable } from "./announcementJudge";
 import { ContentTooLargeError, InvalidCidError } from "../store/errors";
 
-const PENDING = 1;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 30_000;
 
@@ -48,7 +46,7 @@ export class ChargeJudge {
   async tick(me: string): Promise<void> {
     const period = await this._registry.nextPeriod();
     const proposal = await this._registry.charges(period);
-    if (Number(proposal.status) !== PENDING) return;
+    if (CHARGE_STATUS[Number(proposal.status)] !== "pending") return;
     const [valid, invalid] = await this._registry.attestations(period);
     if ([...valid, ...invalid].some((v) => v.toLowerCase() === me)) return;
     const key = `${period}:${proposal.publication}`;
@@ -106,13 +104,7 @@ export class ChargeJudge {
 
   /** The proposed manifest against this member's own: every field, and every chunk's bytes behind its CID. */
   private async _checkManifest(period: bigint, cidHash: string, own: ChargeManifest, dir: string): Promise<string[]> {
-    const logs = await inRanges(
-      this._source.deploymentBlock,
-      "latest",
-      (from, to) => this._registry.queryFilter(this._registry.filters.ChargesProposed(period), from, to),
-      await this._source.provider.getBlockNumber(),
-    );
-    const cid = logs.map((log) => log.args.manifestCid).findLast((c) => keccak256(toUtf8Bytes(c)) === cidHash);
+    const cid = await anchoredManifestCid(this._source.provider, this._source, period, cidHash);
     if (!cid) throw new Error("no proposal event seen yet names the anchored manifest CID"); // retried
     let theirs: ChargeManifest;
     try {

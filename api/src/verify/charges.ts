@@ -4,19 +4,18 @@
  * says whether they hold.
  */
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
-import type { Provider } from "ethers";
+import { keccak256, toUtf8Bytes, type Provider } from "ethers";
 import {
   AnnouncementRegistry__factory,
   ChargeRegistry__factory,
   ClaimRegistry__factory,
 } from "../../../typechain-types";
 import type { ConsortiumDescriptor } from "./descriptor";
+import { inRanges } from "../chain/logRanges";
 
 /** The charge tree's leaf: (period, member hash, amount), hashed as StandardMerkleTree hashes leaves. */
 export const CHARGE_LEAF_ENCODING = ["uint256", "bytes32", "uint256"] as const;
 export const CHARGE_STATUS = ["none", "pending", "confirmed", "rejected", "skipped"] as const;
-
-const LOG_RANGE = 10_000;
 
 /** Whether `proof` puts member `memberHash`'s `amount` in period `period`'s tree of root `root`. */
 export function verifyChargeProof(
@@ -62,12 +61,12 @@ export async function readPeriodBill(
     provider.getBlockNumber(),
   ]);
   const paid: PeriodBill["paid"] = [];
-  for (let from = descriptor.deploymentBlock; from <= head; from += LOG_RANGE) {
-    const logs = await claims.queryFilter(claims.filters.ClaimPaid(), from, Math.min(head, from + LOG_RANGE - 1));
-    for (const log of logs) {
-      const time = (await provider.getBlock(log.blockNumber))!.timestamp;
-      if (time >= start && time < end) paid.push({ claimId: log.args.claimId, amount: log.args.amount, time });
-    }
+  const logs = await inRanges(descriptor.deploymentBlock, head, (from, to) =>
+    claims.queryFilter(claims.filters.ClaimPaid(), from, to),
+  );
+  for (const log of logs) {
+    const time = (await provider.getBlock(log.blockNumber))!.timestamp;
+    if (time >= start && time < end) paid.push({ claimId: log.args.claimId, amount: log.args.amount, time });
   }
   return {
     period,
@@ -82,4 +81,24 @@ export async function readPeriodBill(
     carriedOut: c.carriedOut,
     paid,
   };
+}
+
+/**
+ * The manifest CID of a period's current proposal: the last ChargesProposed event of the period
+ * whose CID hashes to `manifestCidHash` as stored on chain (an event of a replaced proposal does not).
+ */
+export async function anchoredManifestCid(
+  provider: Provider,
+  descriptor: Pick<ConsortiumDescriptor, "contracts" | "deploymentBlock">,
+  period: bigint,
+  manifestCidHash: string,
+): Promise<string | undefined> {
+  const charges = ChargeRegistry__factory.connect(descriptor.contracts.chargeRegistry, provider);
+  const logs = await inRanges(
+    descriptor.deploymentBlock,
+    "latest",
+    (from, to) => charges.queryFilter(charges.filters.ChargesProposed(period), from, to),
+    await provider.getBlockNumber(),
+  );
+  return logs.map((log) => log.args.manifestCid).findLast((cid) => keccak256(toUtf8Bytes(cid)) === manifestCidHash);
 }
